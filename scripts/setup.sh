@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine that has rustup and Node for building, testing and running the
+# demo. Idempotent: each step runs only when what it installs is missing or at the wrong version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '[setup] %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The Rust target for the browser.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen's CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+bindgen_wanted=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+bindgen_found=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+if [ "$bindgen_found" != "$bindgen_wanted" ]; then
+  log "installing wasm-bindgen-cli $bindgen_wanted (found: ${bindgen_found:-none}); this compiles for a few minutes"
+  cargo install wasm-bindgen-cli --version "$bindgen_wanted" --locked --force
+fi
+
+wasm_pack_wanted=0.15.1
+if [ "$(wasm-pack --version 2>/dev/null | awk '{ print $2 }' || true)" != "$wasm_pack_wanted" ]; then
+  log "installing wasm-pack $wasm_pack_wanted; this compiles for a few minutes"
+  cargo install wasm-pack --version "$wasm_pack_wanted" --locked --force
+fi
+
+# Debian's Chromium and ChromeDriver (the test browser) and binaryen (wasm-opt).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+command -v wasm-opt >/dev/null || missing+=(binaryen)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# JS dependencies (playwright-core drives Debian's Chromium; it never downloads a browser).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund
+fi
+log "ready"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every test: set-up, native unit and property tests, the wasm build, the wasm-bindgen suite in
+# headless Chromium, and the end-to-end tests that drive the built package in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+bash scripts/setup.sh
+
+echo "== native tests (cargo test)"
+cargo test --locked
+
+echo "== build (npm run build)"
+npm run build
+
+echo "== wasm tests in headless Chromium (wasm-pack test)"
+CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome
+
+echo "== end-to-end tests in headless Chromium (node --test)"
+npm run test:e2e

@@ -1,0 +1,160 @@
+//! Authorization request URLs
+//! ([RFC 6749 §4.1.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1),
+//! [§3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1)).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::encoding::{form_parse, form_serialize};
+use crate::error::{field_message, ConnectError, ErrorCode, Result};
+use crate::url::WebUrl;
+
+/// A parameter's value: one string, or a list sent space-separated (as `scope` is,
+/// [RFC 6749 §3.3](https://www.rfc-editor.org/rfc/rfc6749#section-3.3)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamValue {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ParamValue {
+    fn into_text(self) -> String {
+        match self {
+            ParamValue::One(text) => text,
+            ParamValue::Many(items) => items.join(" "),
+        }
+    }
+}
+
+impl From<&str> for ParamValue {
+    fn from(text: &str) -> Self {
+        ParamValue::One(String::from(text))
+    }
+}
+
+/// `buildAuthorizeUrl(endpoint, params)`: the endpoint's own query first (RFC 6749 §3.1: it
+/// "MUST be retained"), then `params` in order, all form-urlencoded as `URLSearchParams`
+/// serializes them, so the result equals what `new URL(endpoint)` + `searchParams.append`
+/// gives in a browser.
+///
+/// `invalid_config` when the endpoint has a fragment (§3.1 forbids it), is not `https:` (plain
+/// `http:` only on `localhost`, `127.0.0.1`, `[::1]`), or when a parameter would be sent twice
+/// (§3.1: "Request and response parameters MUST NOT be included more than once").
+pub fn build_authorize_url(endpoint: &str, params: Vec<(String, ParamValue)>) -> Result<String> {
+    let url = WebUrl::parse(endpoint)
+        .map_err(|problem| ConnectError::with_message(ErrorCode::InvalidConfig, field_message("the authorization endpoint", problem.describe())))?;
+    if url.fragment.is_some() {
+        return Err(ConnectError::new(ErrorCode::InvalidConfig, "the authorization endpoint must not have a fragment (RFC 6749 section 3.1)"));
+    }
+    if !url.is_secure_or_loopback() {
+        return Err(ConnectError::new(
+            ErrorCode::InvalidConfig,
+            "the authorization endpoint must use https: (http: is allowed only on localhost, 127.0.0.1 and [::1])",
+        ));
+    }
+    let mut pairs = form_parse(url.query.unwrap_or(""));
+    pairs.reserve(params.len());
+    for (name, value) in params {
+        pairs.push((name, value.into_text()));
+    }
+    if let Some(name) = first_repeated_name(&pairs) {
+        return Err(ConnectError::with_message(
+            ErrorCode::InvalidConfig,
+            field_message(&quote_name(name), "is given more than once (in the endpoint's query or the parameters; RFC 6749 section 3.1)"),
+        ));
+    }
+    let mut built = url.origin_and_path();
+    if url.query.is_some() || !pairs.is_empty() {
+        built.push('?');
+        built.push_str(&form_serialize(&pairs));
+    }
+    Ok(built)
+}
+
+/// The first name that appears twice. Quadratic, which is cheaper in code size than a set and
+/// fast for the dozen parameters an OAuth URL has.
+pub(crate) fn first_repeated_name(pairs: &[(String, String)]) -> Option<&str> {
+    pairs
+        .iter()
+        .enumerate()
+        .find(|(index, (name, _))| pairs[..*index].iter().any(|(earlier, _)| earlier == name))
+        .map(|(_, (name, _))| name.as_str())
+}
+
+/// A parameter name for a message: quoted when short and plain, otherwise described, so that a
+/// crafted name cannot fill a message with arbitrary text.
+pub(crate) fn quote_name(name: &str) -> String {
+    let plain = !name.is_empty() && name.len() <= 40 && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    let mut quoted = String::from("parameter ");
+    if plain {
+        quoted.push('"');
+        quoted.push_str(name);
+        quoted.push('"');
+    } else {
+        quoted.push_str("(unprintable name)");
+    }
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn params(list: &[(&str, &str)]) -> Vec<(String, ParamValue)> {
+        list.iter().map(|(k, v)| (k.to_string(), ParamValue::from(*v))).collect()
+    }
+
+    #[test]
+    fn builds_the_whole_url() {
+        let mut list = params(&[("response_type", "code"), ("client_id", "s6BhdRkqt3"), ("redirect_uri", "https://client.example.com/cb")]);
+        list.push(("scope".to_string(), ParamValue::Many(vec!["openid".to_string(), "profile email".to_string()])));
+        list.push(("state".to_string(), "xyz/+=~ é&#".into()));
+        assert_eq!(
+            build_authorize_url("https://server.example.com/authorize", list).unwrap(),
+            "https://server.example.com/authorize?response_type=code&client_id=s6BhdRkqt3\
+             &redirect_uri=https%3A%2F%2Fclient.example.com%2Fcb&scope=openid+profile+email\
+             &state=xyz%2F%2B%3D%7E+%C3%A9%26%23"
+        );
+    }
+
+    #[test]
+    fn keeps_the_endpoint_query_first() {
+        assert_eq!(
+            build_authorize_url("https://idp.example/oauth2/auth?tenant=a%20b&x", params(&[("client_id", "c")])).unwrap(),
+            "https://idp.example/oauth2/auth?tenant=a+b&x=&client_id=c"
+        );
+    }
+
+    #[test]
+    fn normalizes_endpoint_like_url() {
+        assert_eq!(build_authorize_url("HTTPS://IdP.Example:443", vec![]).unwrap(), "https://idp.example/");
+        assert_eq!(build_authorize_url("http://127.0.0.1:9000/auth?", vec![]).unwrap(), "http://127.0.0.1:9000/auth?");
+        assert_eq!(build_authorize_url("http://localhost/auth", params(&[("a", "")])).unwrap(), "http://localhost/auth?a=");
+        assert_eq!(build_authorize_url("http://[::1]:1/auth", vec![]).unwrap(), "http://[::1]:1/auth");
+    }
+
+    #[test]
+    fn refuses_fragment_plain_http_and_repeats() {
+        for (endpoint, list) in [
+            ("https://idp.example/auth#frag", vec![]),
+            ("https://idp.example/auth#", vec![]),
+            ("http://idp.example/auth", vec![]),
+            ("http://127.0.0.2/auth", vec![]),
+            ("https://idp.example/auth?client_id=a", params(&[("client_id", "b")])),
+            ("https://idp.example/auth", params(&[("scope", "a"), ("scope", "b")])),
+            ("https://idp.example/auth?a=1&a=2", vec![]),
+            ("javascript:alert(1)", vec![]),
+            ("", vec![]),
+        ] {
+            assert_eq!(build_authorize_url(endpoint, list).unwrap_err().code(), ErrorCode::InvalidConfig, "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn repeated_name_message_names_it() {
+        let error = build_authorize_url("https://idp.example/auth?state=a", params(&[("state", "b")])).unwrap_err();
+        assert!(error.message().starts_with("parameter \"state\" is given more than once"), "{}", error.message());
+    }
+}

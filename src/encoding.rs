@@ -1,0 +1,124 @@
+//! Byte and text encodings shared by the core: base64url without padding
+//! ([RFC 4648 §5](https://www.rfc-editor.org/rfc/rfc4648#section-5)) and
+//! `application/x-www-form-urlencoded` exactly as the WHATWG URL Standard's `URLSearchParams`
+//! serializes and parses it (<https://url.spec.whatwg.org/#application/x-www-form-urlencoded>),
+//! so a URL built here equals the one a browser would build, byte for byte.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use base64::Engine;
+
+/// base64url without padding.
+pub fn base64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Append `text` form-urlencoded: ASCII alphanumerics and `*-._` stay, space becomes `+`,
+/// every other UTF-8 byte becomes `%XX` (upper-case hex), as `URLSearchParams` does.
+pub fn form_encode_into(out: &mut String, text: &str) {
+    for &byte in text.as_bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(byte as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX_UPPER[(byte >> 4) as usize] as char);
+                out.push(HEX_UPPER[(byte & 0x0f) as usize] as char);
+            }
+        }
+    }
+}
+
+/// Serialize pairs as `k=v&k=v`, form-urlencoded.
+pub fn form_serialize(pairs: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (index, (name, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            out.push('&');
+        }
+        form_encode_into(&mut out, name);
+        out.push('=');
+        form_encode_into(&mut out, value);
+    }
+    out
+}
+
+/// Parse `k=v&k=v` as `URLSearchParams` does: empty sequences are skipped, a sequence without
+/// `=` is a name with an empty value, `+` is a space, `%XX` is decoded (a malformed escape is
+/// kept literally), and bytes that are not UTF-8 become U+FFFD.
+pub fn form_parse(input: &str) -> Vec<(String, String)> {
+    input
+        .split('&')
+        .filter(|sequence| !sequence.is_empty())
+        .map(|sequence| match sequence.split_once('=') {
+            Some((name, value)) => (form_decode(name), form_decode(value)),
+            None => (form_decode(sequence), String::new()),
+        })
+        .collect()
+}
+
+fn form_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte == b'+' {
+            decoded.push(b' ');
+        } else if byte == b'%' && index + 2 < bytes.len() {
+            match (hex_value(bytes[index + 1]), hex_value(bytes[index + 2])) {
+                (Some(high), Some(low)) => {
+                    decoded.push(high << 4 | low);
+                    index += 3;
+                    continue;
+                }
+                _ => decoded.push(byte),
+            }
+        } else {
+            decoded.push(byte);
+        }
+        index += 1;
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn encodes_as_url_search_params() {
+        // Expected strings are what `new URLSearchParams([[k, v]]).toString()` prints.
+        let encoded = form_serialize(&pairs(&[("a b", "c+d&e=f"), ("é", "~!'()*-._")]));
+        assert_eq!(encoded, "a+b=c%2Bd%26e%3Df&%C3%A9=%7E%21%27%28%29*-._");
+    }
+
+    #[test]
+    fn parses_as_url_search_params() {
+        assert_eq!(
+            form_parse("a=1&&b&=x&c=%zz%4&d=%41+%e2%82%ac&e=%FF"),
+            pairs(&[("a", "1"), ("b", ""), ("", "x"), ("c", "%zz%4"), ("d", "A €"), ("e", "\u{FFFD}")])
+        );
+    }
+
+    #[test]
+    fn base64url_has_no_padding() {
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+    }
+}

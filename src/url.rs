@@ -1,0 +1,246 @@
+//! The small part of URL parsing the core needs, without a general URL crate (and its Unicode
+//! tables) in the wasm: splitting an absolute `http(s)` URL into normalized parts, and finding
+//! a callback URL's query and fragment.
+//!
+//! Normalization follows what the browser's `URL` does to the same text (lower-case scheme and
+//! host, default port dropped, empty path as `/`), so that a URL built here compares equal to
+//! `new URL(...).href`. Text the browser would silently rewrite (spaces, backslashes, non-ASCII,
+//! characters it percent-encodes) is refused instead of being guessed at.
+
+use alloc::string::String;
+
+/// An absolute `http:` or `https:` URL, normalized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebUrl<'a> {
+    /// `"https"` or `"http"`.
+    pub scheme: &'static str,
+    /// Lower-case host name, IPv4 literal or bracketed IPv6 literal.
+    pub host: String,
+    /// The port, `None` when absent or the scheme's default.
+    pub port: Option<u16>,
+    /// The path as written, `/` when empty.
+    pub path: &'a str,
+    /// The query as written, without the `?`.
+    pub query: Option<&'a str>,
+    /// The fragment as written, without the `#`.
+    pub fragment: Option<&'a str>,
+}
+
+/// Why a URL was refused; the caller turns it into a message for its own field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlProblem {
+    NotAbsoluteHttp,
+    Credentials,
+    BadHost,
+    BadPort,
+    BadCharacter,
+}
+
+impl UrlProblem {
+    pub fn describe(self) -> &'static str {
+        match self {
+            UrlProblem::NotAbsoluteHttp => "must be an absolute https:// URL",
+            UrlProblem::Credentials => "must not hold a user name or password",
+            UrlProblem::BadHost => "has a host name that is empty or not plain ASCII (use punycode)",
+            UrlProblem::BadPort => "has a port that is not a number from 0 to 65535",
+            UrlProblem::BadCharacter => "holds spaces, control characters, backslashes or characters that must be percent-encoded",
+        }
+    }
+}
+
+impl<'a> WebUrl<'a> {
+    /// Parse an absolute `http(s)` URL. Leading and trailing ASCII whitespace is ignored, as by
+    /// the browser.
+    pub fn parse(text: &'a str) -> Result<Self, UrlProblem> {
+        let text = text.trim_matches(|c: char| c.is_ascii_whitespace());
+        let (scheme_text, rest) = text.split_once("://").ok_or(UrlProblem::NotAbsoluteHttp)?;
+        let scheme = if scheme_text.eq_ignore_ascii_case("https") {
+            "https"
+        } else if scheme_text.eq_ignore_ascii_case("http") {
+            "http"
+        } else {
+            return Err(UrlProblem::NotAbsoluteHttp);
+        };
+        let (before_fragment, fragment) = match rest.split_once('#') {
+            Some((before, fragment)) => (before, Some(fragment)),
+            None => (rest, None),
+        };
+        let (before_query, query) = match before_fragment.split_once('?') {
+            Some((before, query)) => (before, Some(query)),
+            None => (before_fragment, None),
+        };
+        let (authority, path) = match before_query.find('/') {
+            Some(slash) => before_query.split_at(slash),
+            None => (before_query, ""),
+        };
+        if !path.bytes().all(is_path_byte) || !query.unwrap_or("").bytes().all(is_query_byte) {
+            return Err(UrlProblem::BadCharacter);
+        }
+        if fragment.is_some_and(|f| !f.bytes().all(is_query_byte)) {
+            return Err(UrlProblem::BadCharacter);
+        }
+        if authority.contains('@') {
+            return Err(UrlProblem::Credentials);
+        }
+        let (host, port_text) = split_host_port(authority)?;
+        let port = match port_text {
+            None | Some("") => None,
+            Some(digits) if digits.bytes().all(|b| b.is_ascii_digit()) && digits.len() <= 5 => {
+                let number: u32 = digits.bytes().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+                let number = u16::try_from(number).map_err(|_| UrlProblem::BadPort)?;
+                let default = if scheme == "https" { 443 } else { 80 };
+                (number != default).then_some(number)
+            }
+            Some(_) => return Err(UrlProblem::BadPort),
+        };
+        Ok(WebUrl { scheme, host: host.to_ascii_lowercase(), port, path: if path.is_empty() { "/" } else { path }, query, fragment })
+    }
+
+    /// True for the hosts where plain `http:` is acceptable: this machine only.
+    pub fn is_loopback(&self) -> bool {
+        matches!(self.host.as_str(), "localhost" | "127.0.0.1" | "[::1]")
+    }
+
+    /// `https:`, or `http:` on a loopback host.
+    pub fn is_secure_or_loopback(&self) -> bool {
+        self.scheme == "https" || self.is_loopback()
+    }
+
+    /// `scheme://host[:port]`.
+    pub fn origin(&self) -> String {
+        let mut origin = String::with_capacity(self.scheme.len() + self.host.len() + 9);
+        origin.push_str(self.scheme);
+        origin.push_str("://");
+        origin.push_str(&self.host);
+        if let Some(port) = self.port {
+            origin.push(':');
+            push_decimal(&mut origin, port);
+        }
+        origin
+    }
+
+    /// `scheme://host[:port]/path`, without query or fragment.
+    pub fn origin_and_path(&self) -> String {
+        let mut text = self.origin();
+        text.push_str(self.path);
+        text
+    }
+}
+
+fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> {
+    if let Some(after_bracket) = authority.strip_prefix('[') {
+        // IPv6 literal: only the forms the contract names need to be recognized exactly, but any
+        // bracketed hex-and-colons literal is accepted.
+        let close = after_bracket.find(']').ok_or(UrlProblem::BadHost)?;
+        let literal = &after_bracket[..close];
+        if literal.is_empty() || !literal.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+            return Err(UrlProblem::BadHost);
+        }
+        let host = &authority[..close + 2];
+        return match &authority[close + 2..] {
+            "" => Ok((host, None)),
+            rest => rest.strip_prefix(':').map(|port| (host, Some(port))).ok_or(UrlProblem::BadPort),
+        };
+    }
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) {
+        return Err(UrlProblem::BadHost);
+    }
+    Ok((host, port))
+}
+
+/// Bytes a path may hold that the browser keeps as written: unreserved, sub-delims, `:@/%`.
+fn is_path_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&byte)
+}
+
+/// A query is re-serialized by the core, so only bytes that cannot be told apart from the URL
+/// around them are refused: controls, space, non-ASCII, backslash, and `"<>`{}|^`.
+fn is_query_byte(byte: u8) -> bool {
+    byte.is_ascii_graphic() && !b"\\\"<>`{}|^".contains(&byte)
+}
+
+pub(crate) fn push_decimal(out: &mut String, mut number: u16) {
+    let mut digits = [0u8; 5];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(digit as char);
+    }
+}
+
+/// The query and fragment of any absolute URL (custom schemes included, for native redirect
+/// URIs of [RFC 8252 §7.1](https://www.rfc-editor.org/rfc/rfc8252#section-7.1)); `None` when the
+/// text has no scheme, or holds controls or spaces, which no browser address does.
+pub fn query_and_fragment(text: &str) -> Option<(Option<&str>, Option<&str>)> {
+    let text = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    let (scheme, rest) = text.split_once(':')?;
+    let mut scheme_bytes = scheme.bytes();
+    let scheme_ok = scheme_bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme_bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok || rest.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return None;
+    }
+    let (before_fragment, fragment) = match rest.split_once('#') {
+        Some((before, fragment)) => (before, Some(fragment)),
+        None => (rest, None),
+    };
+    Some((before_fragment.split_once('?').map(|(_, query)| query), fragment))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_like_the_browser() {
+        let url = WebUrl::parse(" HTTPS://Auth.Example.COM:443?x=1 ").unwrap();
+        assert_eq!((url.scheme, url.host.as_str(), url.port, url.path, url.query), ("https", "auth.example.com", None, "/", Some("x=1")));
+        assert_eq!(url.origin(), "https://auth.example.com");
+        let url = WebUrl::parse("http://[::1]:8080/a/b").unwrap();
+        assert_eq!(url.origin_and_path(), "http://[::1]:8080/a/b");
+        assert!(url.is_loopback());
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_keep_exactly() {
+        assert_eq!(WebUrl::parse("ftp://x/").unwrap_err(), UrlProblem::NotAbsoluteHttp);
+        assert_eq!(WebUrl::parse("/relative").unwrap_err(), UrlProblem::NotAbsoluteHttp);
+        assert_eq!(WebUrl::parse("https://u:p@x/").unwrap_err(), UrlProblem::Credentials);
+        assert_eq!(WebUrl::parse("https://:1/").unwrap_err(), UrlProblem::BadHost);
+        assert_eq!(WebUrl::parse("https://exämple.com/").unwrap_err(), UrlProblem::BadHost);
+        assert_eq!(WebUrl::parse("https://x:99999/").unwrap_err(), UrlProblem::BadPort);
+        assert_eq!(WebUrl::parse("https://x:8a/").unwrap_err(), UrlProblem::BadPort);
+        assert_eq!(WebUrl::parse("https://x/a b").unwrap_err(), UrlProblem::BadCharacter);
+        assert_eq!(WebUrl::parse("https://x/a\\b").unwrap_err(), UrlProblem::BadCharacter);
+    }
+
+    #[test]
+    fn finds_query_and_fragment() {
+        assert_eq!(query_and_fragment("https://app/cb?a=1#b=2"), Some((Some("a=1"), Some("b=2"))));
+        assert_eq!(query_and_fragment("com.example.app:/cb?code=x"), Some((Some("code=x"), None)));
+        assert_eq!(query_and_fragment("https://app/cb#x?y"), Some((None, Some("x?y"))));
+        assert_eq!(query_and_fragment("no scheme"), None);
+        assert_eq!(query_and_fragment("1http://x"), None);
+        assert_eq!(query_and_fragment("https://a b/"), None);
+    }
+
+    #[test]
+    fn prints_ports() {
+        for (port, text) in [(0u16, "0"), (7, "7"), (8080, "8080"), (65535, "65535")] {
+            let mut out = String::new();
+            push_decimal(&mut out, port);
+            assert_eq!(out, text);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Property tests of the pure core (native only: proptest does not run in the browser).
+#![cfg(not(target_arch = "wasm32"))]
+
+use oauth_connect::authorize::{build_authorize_url, ParamValue};
+use oauth_connect::callback::{parse_callback, CallbackExpectation, ResponseMode};
+use oauth_connect::encoding::form_parse;
+use oauth_connect::error::ErrorCode;
+use oauth_connect::pkce::pkce_challenge;
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+/// Any text, weighted towards the characters that URL encoding treats specially.
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ".*",
+        "[ &=+%#?/:@!$'()*,;~._\\-a-zA-Z0-9é€😀\u{0}\u{7f}]{0,24}",
+    ]
+}
+
+/// A parameter map: distinct names in insertion order.
+fn any_params() -> impl Strategy<Value = Vec<(String, String)>> {
+    vec((any_text(), any_text()), 0..12).prop_map(|pairs| {
+        let mut distinct: Vec<(String, String)> = Vec::new();
+        for (name, value) in pairs {
+            if !distinct.iter().any(|(seen, _)| *seen == name) {
+                distinct.push((name, value));
+            }
+        }
+        distinct
+    })
+}
+
+fn as_params(pairs: &[(String, String)]) -> Vec<(String, ParamValue)> {
+    pairs.iter().map(|(name, value)| (name.clone(), ParamValue::One(value.clone()))).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Whatever goes into `build_authorize_url` comes back out of the query unchanged and in order.
+    #[test]
+    fn any_parameter_map_survives_build_then_parse(params in any_params()) {
+        let url = build_authorize_url("https://as.example/authorize?tenant=t%201", as_params(&params)).unwrap();
+        let query = url.split_once('?').unwrap().1;
+        prop_assert!(!url.contains('#') && !url.contains(' '));
+        let mut expected = vec![("tenant".to_string(), "t 1".to_string())];
+        expected.extend(params.iter().cloned());
+        prop_assert_eq!(form_parse(query), expected);
+    }
+
+    /// The same, through `parse_callback`: a callback carrying any extra parameters yields them all.
+    #[test]
+    fn any_parameter_map_survives_build_then_parse_callback(params in any_params(), state in "[A-Za-z0-9_-]{1,64}", code in ".+") {
+        const RESERVED: [&str; 9] = ["code", "state", "iss", "error", "token", "access_token", "id_token", "response", "tenant"];
+        let mut sent: Vec<(String, String)> = params.into_iter().filter(|(name, _)| !RESERVED.contains(&name.as_str())).collect();
+        sent.push(("code".into(), code.clone()));
+        sent.push(("state".into(), state.clone()));
+        let url = build_authorize_url("http://localhost:8080/callback", as_params(&sent)).unwrap();
+        let expect = CallbackExpectation { state: &state, issuer: None, response_mode: ResponseMode::Query };
+        let callback = parse_callback(&url, &expect).unwrap();
+        prop_assert_eq!(callback.code().secret(), code.as_str());
+        prop_assert_eq!(callback.params(), &sent[..]);
+    }
+
+    /// Arbitrary callback URLs and expectations give a result or a `ConnectError`, never a panic,
+    /// and an error never quotes the code it was given.
+    #[test]
+    fn parse_callback_never_panics(url in any_text(), state in any_text(), issuer in proptest::option::of(any_text()), fragment in any::<bool>()) {
+        let response_mode = if fragment { ResponseMode::Fragment } else { ResponseMode::Query };
+        let expect = CallbackExpectation { state: &state, issuer: issuer.as_deref(), response_mode };
+        let _ = parse_callback(&url, &expect);
+        let prefixed = format!("https://app.example/cb?{url}");
+        if let Err(error) = parse_callback(&prefixed, &expect) {
+            prop_assert!(!error.code().as_str().is_empty());
+        }
+    }
+
+    #[test]
+    fn parse_callback_errors_never_quote_the_code(code in "[A-Za-z0-9]{16,40}", extra in "(state=x|iss=y|code=z|access_token=t|error=e)") {
+        let url = format!("https://app.example/cb?code={code}&state=expected&{extra}");
+        let expect = CallbackExpectation { state: "expected", issuer: Some("https://as.example"), response_mode: ResponseMode::Query };
+        let error = parse_callback(&url, &expect).unwrap_err();
+        prop_assert!(!error.message().contains(&code));
+    }
+
+    /// `pkce_challenge` on arbitrary text: a challenge exactly when the RFC 7636 §4.1 grammar
+    /// holds, `invalid_verifier` otherwise, never a panic.
+    #[test]
+    fn pkce_challenge_never_panics(verifier in prop_oneof![".*", "[A-Za-z0-9._~-]{40,130}"]) {
+        let valid = (43..=128).contains(&verifier.len())
+            && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        match pkce_challenge(&verifier) {
+            Ok(challenge) => { prop_assert!(valid); prop_assert_eq!(challenge.len(), 43); }
+            Err(error) => { prop_assert!(!valid); prop_assert_eq!(error.code(), ErrorCode::InvalidVerifier); }
+        }
+    }
+
+    /// Arbitrary endpoints give a URL or `invalid_config`, never a panic.
+    #[test]
+    fn build_authorize_url_never_panics(endpoint in any_text(), params in any_params()) {
+        for endpoint in [endpoint.clone(), format!("https://{endpoint}"), format!("https://as.example/{endpoint}")] {
+            if let Err(error) = build_authorize_url(&endpoint, as_params(&params)) {
+                prop_assert_eq!(error.code(), ErrorCode::InvalidConfig);
+            }
+        }
+    }
+}
