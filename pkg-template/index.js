@@ -52,3 +52,39 @@ export const randomState = guarded(wasm.randomState);
 export const idempotencyKey = guarded(wasm.idempotencyKey);
 export const buildAuthorizeUrl = guarded(wasm.buildAuthorizeUrl);
 export const parseCallback = guarded(wasm.parseCallback);
+
+/** `handleCallback(url?, options?)`: run it on the redirectUri page, on every load. */
+export function handleCallback(url, options) {
+  if (!ready) return Promise.reject(notInitialized());
+  return wasm.handleCallback(url, options);
+}
+
+/** One connection to one provider; see the README. Every method delegates to the wasm. */
+export class Connect {
+  #inner;
+  constructor(config) {
+    if (!ready) throw notInitialized();
+    this.#inner = new wasm.Connect(config);
+  }
+  popup(options) {
+    return this.#inner.popup(options);
+  }
+  redirect(options) {
+    return this.#inner.redirect(options);
+  }
+  accessToken() {
+    return this.#inner.accessToken();
+  }
+  refresh() {
+    return this.#inner.refresh();
+  }
+  tokens() {
+    return this.#inner.tokens();
+  }
+  get status() {
+    return this.#inner.status;
+  }
+  disconnect() {
+    this.#inner.disconnect();
+  }
+}

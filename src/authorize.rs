@@ -158,3 +158,78 @@ mod tests {
         assert!(error.message().starts_with("parameter \"state\" is given more than once"), "{}", error.message());
     }
 }
+
+/// Everything an authorization code + PKCE request sends.
+pub struct CodeFlowRequest<'a> {
+    pub endpoint: &'a str,
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub scope: &'a [String],
+    pub state: &'a str,
+    pub code_challenge: &'a str,
+    /// OpenID Connect's replay check ([Core §3.1.2.1](https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest)).
+    pub nonce: Option<&'a str>,
+    pub response_mode: crate::callback::ResponseMode,
+    /// Provider extras (`access_type=offline`, `prompt=consent`, ...), sent last.
+    pub extra_params: &'a [(String, String)],
+}
+
+/// The authorization URL of a code flow with PKCE S256
+/// ([RFC 6749 §4.1.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1),
+/// [RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636#section-4.3)).
+pub fn code_flow_url(request: &CodeFlowRequest<'_>) -> Result<String> {
+    let one = |name: &str, value: &str| (String::from(name), ParamValue::One(String::from(value)));
+    let mut params = alloc::vec![
+        one("response_type", "code"),
+        one("client_id", request.client_id),
+        one("redirect_uri", request.redirect_uri),
+    ];
+    if !request.scope.is_empty() {
+        params.push((String::from("scope"), ParamValue::Many(request.scope.to_vec())));
+    }
+    params.push(one("state", request.state));
+    params.push(one("code_challenge", request.code_challenge));
+    params.push(one("code_challenge_method", crate::pkce::S256));
+    if let Some(nonce) = request.nonce {
+        params.push(one("nonce", nonce));
+    }
+    if request.response_mode == crate::callback::ResponseMode::Fragment {
+        params.push(one("response_mode", "fragment"));
+    }
+    for (name, value) in request.extra_params {
+        params.push(one(name, value));
+    }
+    build_authorize_url(request.endpoint, params)
+}
+
+#[cfg(test)]
+mod code_flow_tests {
+    use super::*;
+    use crate::callback::ResponseMode;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    #[test]
+    fn code_flow_url_has_every_parameter_in_order() {
+        let scope = vec!["openid".to_string(), "profile".to_string()];
+        let extras = vec![("access_type".to_string(), "offline".to_string()), ("prompt".to_string(), "consent".to_string())];
+        let url = code_flow_url(&CodeFlowRequest {
+            endpoint: "https://id.example/auth?tenant=t",
+            client_id: "app",
+            redirect_uri: "https://app.example/cb",
+            scope: &scope,
+            state: "st",
+            code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            nonce: Some("n"),
+            response_mode: ResponseMode::Fragment,
+            extra_params: &extras,
+        })
+        .unwrap();
+        assert_eq!(
+            url,
+            "https://id.example/auth?tenant=t&response_type=code&client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb\
+             &scope=openid+profile&state=st&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+             &code_challenge_method=S256&nonce=n&response_mode=fragment&access_type=offline&prompt=consent"
+        );
+    }
+}

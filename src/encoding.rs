@@ -93,6 +93,31 @@ fn hex_value(digit: u8) -> Option<u8> {
     }
 }
 
+/// Append a whole number in decimal (no `core::fmt` in the wasm).
+pub fn push_decimal(out: &mut String, mut number: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(digit as char);
+    }
+}
+
+/// A whole number written in decimal digits only; `None` for anything else or on overflow.
+pub fn parse_decimal(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |n, digit| if digit.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(digit - b'0')) } else { None })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +140,19 @@ mod tests {
             form_parse("a=1&&b&=x&c=%zz%4&d=%41+%e2%82%ac&e=%FF"),
             pairs(&[("a", "1"), ("b", ""), ("", "x"), ("c", "%zz%4"), ("d", "A €"), ("e", "\u{FFFD}")])
         );
+    }
+
+    #[test]
+    fn decimal_numbers() {
+        for (number, text) in [(0u64, "0"), (7, "7"), (8080, "8080"), (u64::MAX, "18446744073709551615")] {
+            let mut out = String::new();
+            push_decimal(&mut out, number);
+            assert_eq!(out, text);
+            assert_eq!(parse_decimal(text), Some(number));
+        }
+        for bad in ["", "-1", "1.5", "18446744073709551616", "12a"] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
     }
 
     #[test]

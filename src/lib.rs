@@ -10,11 +10,17 @@ extern crate alloc;
 pub mod authorize;
 pub mod browser;
 pub mod callback;
+pub mod config;
 pub mod encoding;
 pub mod error;
+pub mod fields;
+pub mod flow;
+pub mod id_token;
 pub mod pkce;
 pub mod random;
+pub mod secret;
 pub mod state;
+pub mod token;
 pub mod url;
 
 use js_sys::Function;
@@ -99,4 +105,11 @@ pub fn parse_callback(url: JsValue, expect: JsValue) -> JsResult<JsValue> {
     }
     js::set(&result, "params", js::record_from_pairs(&params));
     Ok(result.into())
+}
+
+/// `handleCallback(url?, options?)`: run on the `redirectUri` page, on every load.
+/// `options.onEvent` receives the redirect flow's events.
+#[wasm_bindgen(js_name = handleCallback)]
+pub fn handle_callback(url: JsValue, options: JsValue) -> js_sys::Promise {
+    browser::callback_page::handle_callback(url, options)
 }

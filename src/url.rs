@@ -114,7 +114,7 @@ impl<'a> WebUrl<'a> {
         origin.push_str(&self.host);
         if let Some(port) = self.port {
             origin.push(':');
-            push_decimal(&mut origin, port);
+            crate::encoding::push_decimal(&mut origin, u64::from(port));
         }
         origin
     }
@@ -161,22 +161,6 @@ fn is_path_byte(byte: u8) -> bool {
 /// around them are refused: controls, space, non-ASCII, backslash, and `"<>`{}|^`.
 fn is_query_byte(byte: u8) -> bool {
     byte.is_ascii_graphic() && !b"\\\"<>`{}|^".contains(&byte)
-}
-
-pub(crate) fn push_decimal(out: &mut String, mut number: u16) {
-    let mut digits = [0u8; 5];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (number % 10) as u8;
-        number /= 10;
-        if number == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[start..] {
-        out.push(digit as char);
-    }
 }
 
 /// The query and fragment of any absolute URL (custom schemes included, for native redirect
@@ -235,12 +219,4 @@ mod tests {
         assert_eq!(query_and_fragment("https://a b/"), None);
     }
 
-    #[test]
-    fn prints_ports() {
-        for (port, text) in [(0u16, "0"), (7, "7"), (8080, "8080"), (65535, "65535")] {
-            let mut out = String::new();
-            push_decimal(&mut out, port);
-            assert_eq!(out, text);
-        }
-    }
 }

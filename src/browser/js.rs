@@ -84,3 +84,70 @@ pub fn record_from_pairs(pairs: &[(String, String)]) -> Object {
     let entries: Array = pairs.iter().map(|(key, value)| Array::of2(&JsValue::from_str(key), &JsValue::from_str(value))).collect();
     Object::from_entries(&entries).unwrap_or_else(|_| Object::new())
 }
+
+/// [`Fields`](crate::fields::Fields) over a JS object: how the core reads app configs, token
+/// responses, discovery documents and claims.
+pub struct JsFields(pub JsValue);
+
+impl crate::fields::Fields for JsFields {
+    fn get(&self, name: &str) -> crate::fields::Value {
+        to_value(&get(&self.0, name), 0)
+    }
+
+    fn pairs(&self) -> Vec<(String, crate::fields::Value)> {
+        object_pairs(&self.0, 0)
+    }
+}
+
+/// Nesting deeper than this is not read (no config or response of the contract goes so deep).
+const MAX_DEPTH: u8 = 4;
+
+fn object_pairs(object: &JsValue, depth: u8) -> Vec<(String, crate::fields::Value)> {
+    if !object.is_object() || depth > MAX_DEPTH {
+        return Vec::new();
+    }
+    Object::entries(object.unchecked_ref())
+        .iter()
+        .map(|entry| {
+            let entry: Array = entry.unchecked_into();
+            (entry.get(0).as_string().unwrap_or_default(), to_value(&entry.get(1), depth + 1))
+        })
+        .collect()
+}
+
+fn to_value(value: &JsValue, depth: u8) -> crate::fields::Value {
+    use crate::fields::Value;
+    if value.is_undefined() {
+        Value::Absent
+    } else if let Some(text) = value.as_string() {
+        Value::Text(text)
+    } else if let Some(number) = value.as_f64() {
+        Value::Number(number)
+    } else if let Some(flag) = value.as_bool() {
+        Value::Bool(flag)
+    } else if Array::is_array(value) && depth <= MAX_DEPTH {
+        Value::List(Array::from(value).iter().map(|item| to_value(&item, depth + 1)).collect())
+    } else if value.is_object() && !value.is_function() && depth <= MAX_DEPTH {
+        Value::Record(object_pairs(value, depth))
+    } else {
+        Value::Other
+    }
+}
+
+/// `JSON.parse(text)`, `None` when it is not JSON.
+pub fn parse_json(text: &str) -> Option<JsValue> {
+    js_sys::JSON::parse(text).ok()
+}
+
+/// `JSON.stringify(value)`: functions (`onEvent`) are left out, which is what stored copies want.
+pub fn to_json(value: &JsValue) -> Option<String> {
+    js_sys::JSON::stringify(value).ok().and_then(|text| text.as_string())
+}
+
+/// A promise with its `resolve` function, for events that finish an `await`.
+pub fn deferred() -> (js_sys::Promise, js_sys::Function) {
+    let mut resolve_slot = None;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| resolve_slot = Some(resolve));
+    // The executor runs synchronously, so the slot is always filled.
+    (promise, resolve_slot.unwrap_or_else(|| js_sys::Function::new_no_args("")))
+}

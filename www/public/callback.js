@@ -1,6 +1,7 @@
-// The demo's callback page: validates the provider's answer with parseCallback() against the
-// state and issuer the demo page kept, then takes the OAuth parameters out of the address bar.
-import init, { parseCallback } from "/pkg/index.js";
+// The demo's callback page (the redirectUri). Flows started by a Connect (popup or redirect)
+// are finished by handleCallback(); the demo's step-by-step walk-through, which keeps its own
+// state, is checked here with parseCallback().
+import init, { handleCallback, parseCallback } from "/pkg/index.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -17,6 +18,7 @@ function show(rows) {
 async function main() {
   await init();
   const kept = JSON.parse(sessionStorage.getItem("oauth-connect-demo") ?? "null");
+  if (!kept || !location.search.includes(`state=${kept.state}`)) return finishWithConnect();
   sessionStorage.removeItem("oauth-connect-demo");
   const url = location.href;
   history.replaceState(null, "", location.pathname);
@@ -37,6 +39,24 @@ async function main() {
       ...(error.error ? [["error", error.error]] : []),
       ...(error.errorDescription ? [["error_description", error.errorDescription]] : []),
     ]);
+  }
+}
+
+async function finishWithConnect() {
+  try {
+    const result = await handleCallback();
+    if (!result) return; // a popup's callback: relayed to the opener, and this window closes
+    $("outcome").textContent = "Connected.";
+    $("outcome").dataset.outcome = "ok";
+    show([
+      ["provider", result.provider],
+      ["scope", result.tokens?.scope ?? "(none)"],
+      ["expires", result.tokens?.expiresAt ? new Date(result.tokens.expiresAt).toLocaleTimeString() : "(not said)"],
+    ]);
+  } catch (error) {
+    $("outcome").textContent = `Refused: ${error.code}`;
+    $("outcome").dataset.outcome = error.code;
+    show([["message", error.message]]);
   }
 }
 

@@ -1,0 +1,461 @@
+//! Provider configs (`shared/API.md`, "Provider configs"): validated once, when a `Connect` is
+//! made, into types the flows can trust. Anything that belongs on a server (a client secret, a
+//! secret key, the client-credentials grant, plain `http:` off this machine) is refused as
+//! `insecure_config` before anything else is looked at.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::callback::ResponseMode;
+use crate::error::{field_message, ConnectError, ErrorCode, Result};
+use crate::fields::{collect_strings, opt_number, opt_string, opt_string_list, req_string, Fields, Value};
+use crate::url::WebUrl;
+
+/// What happens to the authorization code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeHandling {
+    /// The browser redeems it as a public client ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3)).
+    TokenEndpoint(String),
+    /// The app's backend redeems it: `{ code, codeVerifier, redirectUri, state }` is POSTed there.
+    ExchangeEndpoint(String),
+    /// The result carries `code` and `codeVerifier` for the app to use.
+    ReturnCode,
+}
+
+/// `kind: "oauth2"`: authorization code + PKCE against endpoints given explicitly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuth2Config {
+    pub authorization_endpoint: String,
+    pub code_handling: CodeHandling,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub extra_params: Vec<(String, String)>,
+    pub response_mode: ResponseMode,
+    pub issuer: Option<String>,
+}
+
+/// `kind: "oidc"`: endpoints from discovery, `openid` always in scope, a nonce, ID token checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub extra_params: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderConfig {
+    OAuth2(OAuth2Config),
+    Oidc(OidcConfig),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStorage {
+    /// Tokens live in this page's memory only (shared with other tabs of the app over
+    /// `BroadcastChannel`, never written to storage).
+    Memory,
+    /// Tokens are also kept in `sessionStorage`, so they survive a reload of the tab.
+    Session,
+}
+
+/// A validated config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectConfig {
+    pub provider: ProviderConfig,
+    pub timeout_ms: u32,
+    pub refresh_skew_ms: u32,
+    pub token_storage: TokenStorage,
+}
+
+pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
+pub const DEFAULT_REFRESH_SKEW_MS: u32 = 60_000;
+
+/// Parameters the library sets itself; `extraParams` may not override them.
+const RESERVED_PARAMS: [&str; 9] =
+    ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "response_mode"];
+
+impl ConnectConfig {
+    /// Validate an app's config object.
+    pub fn parse(fields: &dyn Fields) -> Result<Self> {
+        refuse_server_side_material(fields)?;
+        let provider = match opt_string(fields, "kind", ErrorCode::InvalidConfig)?.as_deref() {
+            Some("oauth2") => ProviderConfig::OAuth2(parse_oauth2(fields)?),
+            Some("oidc") => ProviderConfig::Oidc(parse_oidc(fields)?),
+            _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "kind must be \"oauth2\" or \"oidc\"")),
+        };
+        let timeout_ms = bounded_ms(fields, "timeoutMs", DEFAULT_TIMEOUT_MS, 1)?;
+        let refresh_skew_ms = bounded_ms(fields, "refreshSkewMs", DEFAULT_REFRESH_SKEW_MS, 0)?;
+        let token_storage = match opt_string(fields, "tokenStorage", ErrorCode::InvalidConfig)?.as_deref() {
+            None | Some("memory") => TokenStorage::Memory,
+            Some("session") => TokenStorage::Session,
+            Some(_) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "tokenStorage must be \"memory\" or \"session\"")),
+        };
+        Ok(ConnectConfig { provider, timeout_ms, refresh_skew_ms, token_storage })
+    }
+
+    /// The contract's `provider` name of the result.
+    pub fn kind(&self) -> &'static str {
+        match self.provider {
+            ProviderConfig::OAuth2(_) => "oauth2",
+            ProviderConfig::Oidc(_) => "oidc",
+        }
+    }
+
+    pub fn client_id(&self) -> &str {
+        match &self.provider {
+            ProviderConfig::OAuth2(config) => &config.client_id,
+            ProviderConfig::Oidc(config) => &config.client_id,
+        }
+    }
+
+    pub fn redirect_uri(&self) -> &str {
+        match &self.provider {
+            ProviderConfig::OAuth2(config) => &config.redirect_uri,
+            ProviderConfig::Oidc(config) => &config.redirect_uri,
+        }
+    }
+
+    /// The issuer whose `iss` the callback must carry, when known.
+    pub fn issuer(&self) -> Option<&str> {
+        match &self.provider {
+            ProviderConfig::OAuth2(config) => config.issuer.as_deref(),
+            ProviderConfig::Oidc(config) => Some(&config.issuer),
+        }
+    }
+
+    pub fn response_mode(&self) -> ResponseMode {
+        match &self.provider {
+            ProviderConfig::OAuth2(config) => config.response_mode,
+            ProviderConfig::Oidc(_) => ResponseMode::Query,
+        }
+    }
+
+    /// Identifies one connection: the same account at the same provider for the same client.
+    /// Tabs share tokens, refresh locks and stored token sets under this key.
+    pub fn connection_key(&self) -> String {
+        let (kind, server) = match &self.provider {
+            ProviderConfig::OAuth2(config) => ("oauth2", match &config.code_handling {
+                CodeHandling::TokenEndpoint(endpoint) => endpoint.as_str(),
+                _ => config.authorization_endpoint.as_str(),
+            }),
+            ProviderConfig::Oidc(config) => ("oidc", config.issuer.as_str()),
+        };
+        let mut key = String::from(kind);
+        for part in [server, self.client_id()] {
+            key.push(' ');
+            key.push_str(part);
+        }
+        key
+    }
+}
+
+fn insecure(message: &'static str) -> ConnectError {
+    ConnectError::new(ErrorCode::InsecureConfig, message)
+}
+
+/// Client secrets, secret keys and the client-credentials grant belong on a server: a browser
+/// app is a public client ([RFC 6749 §2.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.1)),
+/// and anything shipped to it is readable by every user.
+fn refuse_server_side_material(fields: &dyn Fields) -> Result<()> {
+    if !matches!(fields.get("clientSecret"), Value::Absent) || !matches!(fields.get("client_secret"), Value::Absent) {
+        return Err(insecure(
+            "clientSecret must not be in a browser config: every user can read it. Keep it on your server and exchange the code there (exchangeEndpoint)",
+        ));
+    }
+    let grant = opt_string(fields, "grant", ErrorCode::InvalidConfig)?;
+    if grant.as_deref().is_some_and(|grant| grant == "client_credentials") {
+        return Err(insecure(
+            "the client_credentials grant authenticates with a client secret and must run on a server, not in a browser",
+        ));
+    }
+    let mut strings = Vec::new();
+    for (_, value) in fields.pairs() {
+        collect_strings(&value, &mut strings);
+    }
+    if strings.iter().any(|text| text.trim_start().starts_with("sk_")) {
+        return Err(insecure(
+            "a secret key (sk_...) must not be in a browser config: every user can read it. Call the provider with it from your server",
+        ));
+    }
+    Ok(())
+}
+
+/// An absolute `https:` URL (plain `http:` only on loopback), without a fragment.
+fn url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
+    let Some(text) = opt_string(fields, name, ErrorCode::InvalidConfig)? else { return Ok(None) };
+    check_url(&text, name)?;
+    Ok(Some(String::from(text.trim())))
+}
+
+pub(crate) fn check_url(text: &str, name: &str) -> Result<()> {
+    let url = WebUrl::parse(text).map_err(|problem| ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, problem.describe())))?;
+    if !url.is_secure_or_loopback() {
+        return Err(ConnectError::with_message(
+            ErrorCode::InsecureConfig,
+            field_message(name, "uses plain http: outside this machine; use https: (http: is only for localhost, 127.0.0.1 and [::1])"),
+        ));
+    }
+    if url.fragment.is_some() {
+        return Err(ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "must not have a fragment (#...)")));
+    }
+    Ok(())
+}
+
+fn required_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
+    url_field(fields, name)?.ok_or_else(|| ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "is required (an absolute https: URL)")))
+}
+
+/// The app's own backend may be named by a path on the app's origin (`/api/exchange`).
+fn backend_url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
+    match opt_string(fields, name, ErrorCode::InvalidConfig)? {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('#') && !path.bytes().any(|b| b <= b' ') => Ok(Some(path)),
+        Some(_) => url_field(fields, name),
+        None => Ok(None),
+    }
+}
+
+fn scope_field(fields: &dyn Fields) -> Result<Vec<String>> {
+    Ok(opt_string_list(fields, "scope", true, ErrorCode::InvalidConfig)?.unwrap_or_default())
+}
+
+fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, String)>> {
+    let pairs = match fields.get("extraParams") {
+        Value::Absent => return Ok(Vec::new()),
+        Value::Record(pairs) => pairs,
+        _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "extraParams must be an object of strings")),
+    };
+    let mut params = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        if RESERVED_PARAMS.contains(&name.as_str()) {
+            return Err(ConnectError::with_message(
+                ErrorCode::InvalidConfig,
+                field_message(&crate::authorize::quote_name(&name), "is set by the library and cannot be in extraParams"),
+            ));
+        }
+        match value {
+            Value::Absent => {}
+            Value::Text(text) => params.push((name, text)),
+            _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "extraParams values must be strings")),
+        }
+    }
+    Ok(params)
+}
+
+fn parse_oauth2(fields: &dyn Fields) -> Result<OAuth2Config> {
+    let authorization_endpoint = required_url(fields, "authorizationEndpoint")?;
+    let token_endpoint = url_field(fields, "tokenEndpoint")?;
+    let exchange_endpoint = backend_url_field(fields, "exchangeEndpoint")?;
+    let code_handling = match (token_endpoint, exchange_endpoint) {
+        (Some(_), Some(_)) => {
+            return Err(ConnectError::new(ErrorCode::InvalidConfig, "give tokenEndpoint or exchangeEndpoint, not both"));
+        }
+        (Some(endpoint), None) => CodeHandling::TokenEndpoint(endpoint),
+        (None, Some(endpoint)) => CodeHandling::ExchangeEndpoint(endpoint),
+        (None, None) => CodeHandling::ReturnCode,
+    };
+    let response_mode = match opt_string(fields, "responseMode", ErrorCode::InvalidConfig)?.as_deref() {
+        None | Some("query") => ResponseMode::Query,
+        Some("fragment") => ResponseMode::Fragment,
+        Some(_) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "responseMode must be \"query\" or \"fragment\"")),
+    };
+    let issuer = match opt_string(fields, "issuer", ErrorCode::InvalidConfig)? {
+        Some(issuer) if issuer.is_empty() => return Err(ConnectError::new(ErrorCode::InvalidConfig, "issuer must not be empty")),
+        issuer => issuer,
+    };
+    Ok(OAuth2Config {
+        authorization_endpoint,
+        code_handling,
+        client_id: req_string(fields, "clientId", ErrorCode::InvalidConfig)?,
+        redirect_uri: required_url(fields, "redirectUri")?,
+        scope: scope_field(fields)?,
+        extra_params: extra_params_field(fields)?,
+        response_mode,
+        issuer,
+    })
+}
+
+fn parse_oidc(fields: &dyn Fields) -> Result<OidcConfig> {
+    let issuer = required_url(fields, "issuer")?;
+    if issuer.contains('?') {
+        return Err(ConnectError::new(ErrorCode::InvalidConfig, "issuer must not have a query (OpenID Connect Discovery section 2)"));
+    }
+    let mut scope = scope_field(fields)?;
+    if !scope.iter().any(|item| item == "openid") {
+        scope.insert(0, String::from("openid"));
+    }
+    Ok(OidcConfig {
+        issuer,
+        client_id: req_string(fields, "clientId", ErrorCode::InvalidConfig)?,
+        redirect_uri: required_url(fields, "redirectUri")?,
+        scope,
+        extra_params: extra_params_field(fields)?,
+    })
+}
+
+/// A millisecond option: a whole number from `min` to 2^31 - 1 (the largest `setTimeout` delay).
+fn bounded_ms(fields: &dyn Fields, name: &'static str, default: u32, min: u32) -> Result<u32> {
+    match opt_number(fields, name, ErrorCode::InvalidConfig)? {
+        None => Ok(default),
+        Some(ms) if ms >= f64::from(min) && ms <= 2_147_483_647.0 && ms.fract() == 0.0 => Ok(ms as u32),
+        Some(_) => Err(ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "must be a whole number of milliseconds"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::{record, text};
+    use alloc::vec;
+
+    fn oauth2() -> Vec<(String, Value)> {
+        record(&[
+            ("kind", text("oauth2")),
+            ("authorizationEndpoint", text("https://as.example/authorize")),
+            ("tokenEndpoint", text("https://as.example/token")),
+            ("clientId", text("app")),
+            ("redirectUri", text("https://app.example/callback")),
+            ("scope", Value::List(vec![text("read"), text("write")])),
+        ])
+    }
+
+    fn with(mut base: Vec<(String, Value)>, name: &str, value: Value) -> Vec<(String, Value)> {
+        base.retain(|(key, _)| key != name);
+        base.push((String::from(name), value));
+        base
+    }
+
+    fn code_of(fields: Vec<(String, Value)>) -> ErrorCode {
+        ConnectConfig::parse(&fields).unwrap_err().code()
+    }
+
+    #[test]
+    fn parses_oauth2() {
+        let config = ConnectConfig::parse(&oauth2()).unwrap();
+        let ProviderConfig::OAuth2(oauth2) = &config.provider else { panic!() };
+        assert_eq!(oauth2.code_handling, CodeHandling::TokenEndpoint("https://as.example/token".into()));
+        assert_eq!(oauth2.scope, vec!["read", "write"]);
+        assert_eq!((config.timeout_ms, config.refresh_skew_ms, config.token_storage), (300_000, 60_000, TokenStorage::Memory));
+        assert_eq!(config.connection_key(), "oauth2 https://as.example/token app");
+    }
+
+    #[test]
+    fn oidc_always_asks_for_openid() {
+        let fields = record(&[
+            ("kind", text("oidc")),
+            ("issuer", text("https://id.example")),
+            ("clientId", text("app")),
+            ("redirectUri", text("http://localhost:8080/cb")),
+            ("scope", text("profile email")),
+        ]);
+        let config = ConnectConfig::parse(&fields).unwrap();
+        let ProviderConfig::Oidc(oidc) = &config.provider else { panic!() };
+        assert_eq!(oidc.scope, vec!["openid", "profile", "email"]);
+        assert_eq!(config.issuer(), Some("https://id.example"));
+    }
+
+    #[test]
+    fn server_side_material_is_insecure() {
+        assert_eq!(code_of(with(oauth2(), "clientSecret", text("s3cr3t"))), ErrorCode::InsecureConfig);
+        assert_eq!(code_of(with(oauth2(), "grant", text("client_credentials"))), ErrorCode::InsecureConfig);
+        assert_eq!(code_of(with(oauth2(), "clientId", text("sk_live_abc"))), ErrorCode::InsecureConfig);
+        let nested = Value::Record(vec![(String::from("key"), text("sk_test_123"))]);
+        assert_eq!(code_of(with(oauth2(), "extraParams", nested)), ErrorCode::InsecureConfig);
+        assert_eq!(code_of(with(oauth2(), "tokenEndpoint", text("http://as.example/token"))), ErrorCode::InsecureConfig);
+        // Checked before anything else: an insecure config with a missing field is still insecure.
+        assert_eq!(code_of(record(&[("clientSecret", text("x"))])), ErrorCode::InsecureConfig);
+        let error = ConnectConfig::parse(&with(oauth2(), "clientSecret", text("s3cr3t"))).unwrap_err();
+        assert!(!error.message().contains("s3cr3t") && error.message().contains("server"));
+    }
+
+    #[test]
+    fn invalid_fields_are_named() {
+        for (name, value, fragment) in [
+            ("kind", text("saml"), "kind"),
+            ("clientId", Value::Number(3.0), "clientId"),
+            ("redirectUri", text("/relative"), "redirectUri"),
+            ("redirectUri", text("https://app.example/cb#x"), "redirectUri"),
+            ("authorizationEndpoint", Value::Absent, "authorizationEndpoint"),
+            ("timeoutMs", Value::Number(-1.0), "timeoutMs"),
+            ("tokenStorage", text("local"), "tokenStorage"),
+            ("exchangeEndpoint", text("/api/exchange"), "not both"),
+            ("extraParams", Value::Record(vec![(String::from("state"), text("x"))]), "\"state\""),
+        ] {
+            let error = ConnectConfig::parse(&with(oauth2(), name, value)).unwrap_err();
+            assert_eq!(error.code(), ErrorCode::InvalidConfig, "{name}");
+            assert!(error.message().contains(fragment), "{name}: {}", error.message());
+        }
+    }
+
+    #[test]
+    fn code_handling_variants() {
+        let backend = with(with(oauth2(), "tokenEndpoint", Value::Absent), "exchangeEndpoint", text("/api/exchange"));
+        let ProviderConfig::OAuth2(config) = ConnectConfig::parse(&backend).unwrap().provider else { panic!() };
+        assert_eq!(config.code_handling, CodeHandling::ExchangeEndpoint("/api/exchange".into()));
+        let neither = with(oauth2(), "tokenEndpoint", Value::Absent);
+        let ProviderConfig::OAuth2(config) = ConnectConfig::parse(&neither).unwrap().provider else { panic!() };
+        assert_eq!(config.code_handling, CodeHandling::ReturnCode);
+    }
+
+    #[test]
+    fn extra_params_are_kept_in_order() {
+        let extras = Value::Record(vec![(String::from("access_type"), text("offline")), (String::from("prompt"), text("consent"))]);
+        let ProviderConfig::OAuth2(config) = ConnectConfig::parse(&with(oauth2(), "extraParams", extras)).unwrap().provider else { panic!() };
+        assert_eq!(config.extra_params, vec![("access_type".into(), "offline".into()), ("prompt".into(), "consent".into())]);
+    }
+}
+
+/// The endpoints of an OpenID provider from its discovery document
+/// ([OpenID Connect Discovery §3, §4.3](https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfigurationValidation)):
+/// the document's `issuer` must be exactly the configured one, or it must not be used.
+pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(String, String)> {
+    let code = ErrorCode::InvalidConfig;
+    if opt_string(document, "issuer", code)?.as_deref() != Some(issuer) {
+        return Err(ConnectError::new(code, "the provider's discovery document names another issuer than the configured one"));
+    }
+    let authorization = req_string(document, "authorization_endpoint", code)?;
+    let token = req_string(document, "token_endpoint", code)?;
+    check_url(&authorization, "authorization_endpoint")?;
+    check_url(&token, "token_endpoint")?;
+    if let Some(methods) = opt_string_list(document, "code_challenge_methods_supported", false, code)? {
+        if !methods.iter().any(|method| method == crate::pkce::S256) {
+            return Err(ConnectError::new(code, "the provider does not support PKCE with S256"));
+        }
+    }
+    Ok((authorization, token))
+}
+
+/// The discovery document's URL: `{issuer}/.well-known/openid-configuration`.
+pub fn discovery_url(issuer: &str) -> String {
+    let mut url = String::from(issuer.trim_end_matches('/'));
+    url.push_str("/.well-known/openid-configuration");
+    url
+}
+
+#[cfg(test)]
+mod discovery_tests {
+    use super::*;
+    use crate::fields::{record, text};
+    use alloc::vec;
+
+    #[test]
+    fn reads_discovery() {
+        let document = record(&[
+            ("issuer", text("https://id.example")),
+            ("authorization_endpoint", text("https://id.example/auth")),
+            ("token_endpoint", text("https://id.example/token")),
+            ("code_challenge_methods_supported", Value::List(vec![text("S256")])),
+        ]);
+        assert_eq!(discovery_endpoints(&document, "https://id.example").unwrap().1, "https://id.example/token");
+        assert_eq!(discovery_endpoints(&document, "https://id.example/").unwrap_err().code(), ErrorCode::InvalidConfig);
+        assert_eq!(discovery_url("https://id.example/"), "https://id.example/.well-known/openid-configuration");
+        let plain = record(&[
+            ("issuer", text("https://id.example")),
+            ("authorization_endpoint", text("https://id.example/auth")),
+            ("token_endpoint", text("https://id.example/token")),
+            ("code_challenge_methods_supported", Value::List(vec![text("plain")])),
+        ]);
+        assert!(discovery_endpoints(&plain, "https://id.example").is_err());
+    }
+}

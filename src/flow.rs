@@ -1,0 +1,235 @@
+//! The decisions the browser flows make, as pure functions: what a transaction holds and when
+//! it expires, how a popup that reads `closed` is judged, which parameters leave the address
+//! bar, and where `returnTo` may point.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::encoding::form_parse;
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::{opt_number, opt_string, req_string, Fields, Value};
+use crate::url::WebUrl;
+
+/// A redirect transaction lives this long in `sessionStorage` (the contract's 10 minutes).
+pub const TRANSACTION_TTL_MS: f64 = 600_000.0;
+
+/// How often an open popup is looked at.
+pub const POPUP_POLL_MS: u32 = 200;
+
+/// After a popup reads `closed`, how long a relayed callback may still be on its way (the
+/// callback page posts its message and then closes itself) before the close is reported.
+pub const CLOSE_GRACE_MS: u32 = 600;
+
+/// The parameters of an authorization response, removed from the address bar after a callback.
+pub const OAUTH_RESPONSE_PARAMS: [&str; 7] = ["code", "state", "iss", "error", "error_description", "error_uri", "session_state"];
+
+/// The `type` of the message a popup's callback page relays to its opener.
+pub const CALLBACK_MESSAGE_TYPE: &str = "oauth-connect:callback";
+
+/// The `BroadcastChannel` name every page of the app shares.
+pub const CHANNEL_NAME: &str = "oauth-connect";
+
+/// A redirect flow's transaction, as read back from `sessionStorage` on the callback page.
+/// Stored as JSON: `{ state, verifier, nonce?, createdAt, returnTo?, tokenEndpoint?, config }`
+/// where `config` is the app's config without its functions.
+pub struct Transaction {
+    pub state: String,
+    pub verifier: crate::pkce::PkceVerifier,
+    pub nonce: Option<String>,
+    pub created_at_ms: f64,
+    pub return_to: Option<String>,
+    /// The token endpoint found by OIDC discovery when the flow started.
+    pub token_endpoint: Option<String>,
+    /// The app's config, validated again before use.
+    pub config: Vec<(String, Value)>,
+}
+
+impl Transaction {
+    pub fn from_fields(fields: &dyn Fields) -> Result<Transaction> {
+        let code = ErrorCode::UnknownState;
+        let config = match fields.get("config") {
+            Value::Record(pairs) => pairs,
+            _ => return Err(ConnectError::new(code, "the stored transaction is damaged")),
+        };
+        Ok(Transaction {
+            state: req_string(fields, "state", code)?,
+            verifier: crate::pkce::PkceVerifier::parse(req_string(fields, "verifier", code)?)?,
+            nonce: opt_string(fields, "nonce", code)?,
+            created_at_ms: opt_number(fields, "createdAt", code)?.unwrap_or(0.0),
+            return_to: opt_string(fields, "returnTo", code)?,
+            token_endpoint: opt_string(fields, "tokenEndpoint", code)?,
+            config,
+        })
+    }
+
+    pub fn is_expired(&self, now_ms: f64) -> bool {
+        now_ms - self.created_at_ms > TRANSACTION_TTL_MS || now_ms < self.created_at_ms - 60_000.0
+    }
+}
+
+/// What the opener saw of its popup before it read `closed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PopupEvidence {
+    /// The popup was seen open on the provider's page (its location unreadable: another
+    /// origin) at least once.
+    pub saw_provider_page_open: bool,
+    /// `document.hasFocus()` in the opener at the moment `closed` was read.
+    pub opener_has_focus: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopupClosed {
+    /// The user closed the window: report `popup_closed` (after the grace period).
+    ByUser,
+    /// A Cross-Origin-Opener-Policy cut the opener's link: the window is most likely still
+    /// open. Emit `popup_severed` and wait for the callback over `BroadcastChannel`.
+    Severed,
+}
+
+/// Tell "the user closed the popup" from "COOP cut the link", from what the opener can see.
+///
+/// - A provider page sent with `Cross-Origin-Opener-Policy: same-origin` puts the popup in a
+///   new browsing context group the moment it commits, so the opener reads `closed` before
+///   it ever saw the popup open on the provider's origin. A user cannot close a page they
+///   have not seen, so that is a cut.
+/// - A later page of the provider may send COOP too (a login page on another host). Then the
+///   popup is still in front: the opener has no focus. When the user closes a popup, focus
+///   returns to the opener.
+/// - Anything else is a close by the user.
+///
+/// The rule errs on the side of waiting: a cut is never reported as a close, so a flow that
+/// then succeeds was never reported as `popup_closed`; a popup closed during its very first
+/// load is waited for until the timeout (or Cancel).
+pub fn judge_popup_closed(evidence: PopupEvidence) -> PopupClosed {
+    if !evidence.saw_provider_page_open || !evidence.opener_has_focus {
+        PopupClosed::Severed
+    } else {
+        PopupClosed::ByUser
+    }
+}
+
+/// `url` with the authorization response parameters taken out of its query and fragment, the
+/// app's own parameters kept exactly as written. `None` when nothing had to go.
+pub fn strip_oauth_params(url: &str) -> Option<String> {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((before, fragment)) => (before, Some(fragment)),
+        None => (url, None),
+    };
+    let (base, query) = match before_fragment.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (before_fragment, None),
+    };
+    let mut changed = false;
+    let mut keep = |component: &str| -> String {
+        let kept: Vec<&str> = component
+            .split('&')
+            .filter(|segment| {
+                let name = form_parse(segment).into_iter().next().map(|(name, _)| name).unwrap_or_default();
+                let drop = OAUTH_RESPONSE_PARAMS.contains(&name.as_str());
+                changed |= drop;
+                !drop && !segment.is_empty()
+            })
+            .collect();
+        kept.join("&")
+    };
+    let query = query.map(&mut keep);
+    let fragment = fragment.map(&mut keep);
+    if !changed {
+        return None;
+    }
+    let mut cleaned = String::from(base);
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        cleaned.push('?');
+        cleaned.push_str(&query);
+    }
+    if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
+        cleaned.push('#');
+        cleaned.push_str(&fragment);
+    }
+    Some(cleaned)
+}
+
+/// The `state` of a callback URL (query first, then fragment), and whether the URL carries an
+/// authorization response at all (`code`, `state` or `error`).
+pub fn callback_state(url: &str) -> Option<String> {
+    let (query, fragment) = crate::url::query_and_fragment(url)?;
+    let mut has_response = false;
+    let mut state = None;
+    for component in [query, fragment].into_iter().flatten() {
+        for (name, value) in form_parse(component) {
+            match name.as_str() {
+                "state" => {
+                    has_response = true;
+                    state.get_or_insert(value);
+                }
+                "code" | "error" => has_response = true,
+                _ => {}
+            }
+        }
+    }
+    has_response.then(|| state.unwrap_or_default())
+}
+
+/// `returnTo` must stay on the app's origin: a path (`/account?tab=1`) or an absolute URL of the
+/// same origin. Anything else would make the callback an open redirector.
+pub fn check_return_to(return_to: &str, page_origin: &str) -> Result<()> {
+    let refused = || ConnectError::new(ErrorCode::InvalidConfig, "returnTo must be a path or a URL on this app's own origin");
+    if return_to.starts_with('/') {
+        if return_to.starts_with("//") || return_to.starts_with("/\\") || return_to.bytes().any(|b| b < b' ' || b == b'\\') {
+            return Err(refused());
+        }
+        return Ok(());
+    }
+    let url = WebUrl::parse(return_to).map_err(|_| refused())?;
+    if url.origin() == page_origin {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_or_close() {
+        let judge = |seen, focus| judge_popup_closed(PopupEvidence { saw_provider_page_open: seen, opener_has_focus: focus });
+        assert_eq!(judge(false, true), PopupClosed::Severed);
+        assert_eq!(judge(false, false), PopupClosed::Severed);
+        assert_eq!(judge(true, false), PopupClosed::Severed);
+        assert_eq!(judge(true, true), PopupClosed::ByUser);
+    }
+
+    #[test]
+    fn strips_only_oauth_params() {
+        assert_eq!(
+            strip_oauth_params("http://localhost/cb?keep=me&code=abc&state=s&iss=http%3A%2F%2Fx&b=%20+#frag").as_deref(),
+            Some("http://localhost/cb?keep=me&b=%20+#frag")
+        );
+        assert_eq!(strip_oauth_params("http://localhost/cb?code=a&state=s").as_deref(), Some("http://localhost/cb"));
+        assert_eq!(strip_oauth_params("http://localhost/cb#code=a&state=s&x=1").as_deref(), Some("http://localhost/cb#x=1"));
+        assert_eq!(strip_oauth_params("http://localhost/cb?error=access_denied&error_description=no").as_deref(), Some("http://localhost/cb"));
+        assert_eq!(strip_oauth_params("http://localhost/page?x=1"), None);
+    }
+
+    #[test]
+    fn finds_the_callback_state() {
+        assert_eq!(callback_state("http://l/cb?code=a&state=s1").as_deref(), Some("s1"));
+        assert_eq!(callback_state("http://l/cb#state=s2&code=a").as_deref(), Some("s2"));
+        assert_eq!(callback_state("http://l/cb?error=access_denied").as_deref(), Some(""));
+        assert_eq!(callback_state("http://l/page?x=1"), None);
+        assert_eq!(callback_state("http://l/page"), None);
+    }
+
+    #[test]
+    fn return_to_stays_home() {
+        let origin = "http://localhost:8080";
+        for ok in ["/", "/account?tab=1#x", "http://localhost:8080/a"] {
+            assert!(check_return_to(ok, origin).is_ok(), "{ok}");
+        }
+        for bad in ["//evil.example/", "/\\evil.example", "https://evil.example/", "http://localhost:8081/", "javascript:alert(1)", "relative"] {
+            assert!(check_return_to(bad, origin).is_err(), "{bad}");
+        }
+    }
+}
