@@ -1,7 +1,12 @@
 // The demo and test server: one Node process, everything on loopback.
 //
-//   app       http://localhost:APP_PORT    the demo page, the built package (/pkg/), the callback page
+//   app       http://localhost:APP_PORT    the demo page, the built package (/pkg/), the callback page,
+//                                          an integrator's backend route (/api/oauth2/exchange) and,
+//                                          with `testPages`, the end-to-end test pages (/test/)
 //   provider  http://127.0.0.1:PORT        a real OpenID provider (oidc-provider), cross-origin to the app
+//
+// The app also answers on http://127.0.0.1:APP_PORT: the same files from another origin, which the
+// tests use as an attacker's site.
 //
 // Run `node www/server.mjs [--port N]` (default 8080; 0 picks a free port), or import
 // `startDemoServer()` from tests.
@@ -30,13 +35,15 @@ const MOUNTS = [
   ["/pkg/", join(root, "pkg")],
   ["/", join(root, "www", "public")],
 ];
+// Only when asked for: the demo never serves the test pages.
+const TEST_MOUNT = ["/test/", join(root, "tests", "e2e", "pages")];
 // Clean URLs for the pages.
-const PAGES = { "/": "/index.html", "/callback": "/callback.html" };
+const PAGES = { "/": "/index.html", "/callback": "/callback.html", "/test/callback": "/test/callback.html" };
 
-async function serveStatic(req, res) {
+async function serveStatic(req, res, mounts) {
   const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
   const wanted = PAGES[path] ?? path;
-  for (const [prefix, folder] of MOUNTS) {
+  for (const [prefix, folder] of mounts) {
     if (!wanted.startsWith(prefix)) continue;
     const file = normalize(join(folder, wanted.slice(prefix.length)));
     if (!file.startsWith(folder + sep)) break;
@@ -61,23 +68,92 @@ async function listenOnLoopback(server, port) {
   return { port: chosen, v6 };
 }
 
-export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60 } = {}) {
+const sendJson = (res, status, body) => {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+};
+
+async function readJson(req) {
+  let raw = "";
+  for await (const chunk of req) {
+    raw += chunk;
+    if (raw.length > 10_000) throw new Error("body too large");
+  }
+  return JSON.parse(raw);
+}
+
+/**
+ * POST /api/oauth2/exchange, as an integrator's backend would write it for the `oauth2` kind's
+ * `exchangeEndpoint`: the browser sends `{ code, codeVerifier, redirectUri, state }`, the backend
+ * redeems the code at the provider's token endpoint and keeps the tokens to itself; the browser
+ * only learns that the account is connected. Provider errors go back with the provider's status.
+ */
+async function exchangeRoute(req, res, { tokenEndpoint, clientId, redirectUris, log }) {
+  if (req.method !== "POST") return sendJson(res, 405, { error: "method_not_allowed" });
+  const body = await readJson(req).catch(() => null);
+  const { code, codeVerifier, redirectUri, state } = body ?? {};
+  const entry = { state, redirectUri, codeVerifier, status: 400 };
+  log.push(entry); // what the backend saw, for the tests (a real one would not keep the verifier)
+  if (![code, codeVerifier, redirectUri].every((v) => typeof v === "string" && v)) {
+    return sendJson(res, 400, { error: "invalid_request", error_description: "code, codeVerifier and redirectUri are required" });
+  }
+  // Only the app's own callback pages: the redirect_uri must be the one the code was issued for.
+  if (!redirectUris.includes(redirectUri)) {
+    return sendJson(res, 400, { error: "invalid_request", error_description: "unknown redirectUri" });
+  }
+  const reply = await fetch(tokenEndpoint, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: redirectUri,
+      client_id: clientId, // a public client: no secret
+      code_verifier: codeVerifier,
+    }),
+  });
+  const tokens = await reply.json().catch(() => ({}));
+  entry.status = reply.status;
+  if (!reply.ok) {
+    const { error = "server_error", error_description } = tokens;
+    return sendJson(res, reply.status, { error, error_description });
+  }
+  // A real backend would store the tokens against the signed-in user here.
+  sendJson(res, 200, { connected: true, scope: tokens.scope, expiresIn: tokens.expires_in });
+}
+
+/**
+ * Start the app and the provider on loopback.
+ * - `accessTokenTtlSeconds`: the provider's access token lifetime (short ones exercise refresh).
+ * - `testPages`: serve tests/e2e/pages/ at /test/ and register its callback pages
+ *   (`/test/callback`, and `/test/callback?from=app` for a redirect URI with its own query).
+ */
+export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60, testPages = false } = {}) {
   let config = null;
+  let exchange = null;
+  const mounts = testPages ? [TEST_MOUNT, ...MOUNTS] : MOUNTS;
+  const fail = (res) => (error) => {
+    if (res.headersSent) return res.destroy();
+    res.writeHead(500, { "content-type": "text/plain" }).end(String(error?.message ?? error));
+  };
   const app = http.createServer((req, res) => {
-    if (req.url === "/config.json") {
-      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-      return res.end(JSON.stringify(config));
-    }
-    serveStatic(req, res).catch((error) => {
-      res.writeHead(500, { "content-type": "text/plain" }).end(String(error?.message ?? error));
-    });
+    const path = new URL(req.url, "http://x").pathname;
+    if (path === "/config.json") return sendJson(res, 200, config);
+    if (path === "/api/oauth2/exchange") return exchangeRoute(req, res, exchange).catch(fail(res));
+    serveStatic(req, res, mounts).catch(fail(res));
   });
   const { port: appPort, v6 } = await listenOnLoopback(app, port);
   const appOrigin = `http://localhost:${appPort}`;
+  const redirectUris = [`${appOrigin}/callback`];
+  if (testPages) redirectUris.push(`${appOrigin}/test/callback`, `${appOrigin}/test/callback?from=app`);
   const provider = await startOidcProvider({
-    clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: [`${appOrigin}/callback`] }],
+    clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: redirectUris }],
     accessTokenTtlSeconds,
   });
+  const tokenEndpoint = `${provider.issuer}/token`;
+  const exchangeEndpoint = `${appOrigin}/api/oauth2/exchange`;
+  const backend = { exchanges: [] };
+  exchange = { tokenEndpoint, clientId: DEMO_CLIENT_ID, redirectUris, log: backend.exchanges };
   // What the page needs to talk to the provider; no secret: the client is public.
   config = {
     oidc: {
@@ -87,9 +163,24 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60 
       redirectUri: `${appOrigin}/callback`,
     },
   };
+  if (testPages) {
+    config.test = {
+      appOrigin,
+      issuer: provider.issuer,
+      authorizationEndpoint: `${provider.issuer}/auth`,
+      tokenEndpoint,
+      exchangeEndpoint,
+      clientId: DEMO_CLIENT_ID,
+      redirectUris: { plain: `${appOrigin}/test/callback`, params: `${appOrigin}/test/callback?from=app` },
+    };
+  }
   return {
     appOrigin,
+    /** The same server seen from another origin: the tests' attacker site. */
+    otherOrigin: `http://127.0.0.1:${appPort}`,
     provider,
+    /** What the backend route saw: [{ state, redirectUri, codeVerifier, status }]. */
+    backend,
     async close() {
       await provider.close();
       app.closeAllConnections?.();
@@ -99,7 +190,7 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60 
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const portArg = process.argv.indexOf("--port");
   const port = Number(portArg > 0 ? process.argv[portArg + 1] : process.env.PORT ?? 8080);
   const demo = await startDemoServer({ port });

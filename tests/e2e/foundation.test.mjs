@@ -136,15 +136,18 @@ describe("the demo page", () => {
     await context.close();
   });
 
-  test("a forged callback with another state is refused as state_mismatch", async () => {
+  test("a forged callback whose state matches no flow is refused as unknown_state", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${server.appOrigin}/`);
     await page.waitForSelector("body[data-ready=true]");
     await page.goto(`${server.appOrigin}/callback?code=stolen&state=forged&iss=${encodeURIComponent(server.provider.issuer)}`);
     await page.waitForSelector("#outcome[data-outcome]");
-    assert.equal(await page.getAttribute("#outcome", "data-outcome"), "state_mismatch");
+    assert.equal(await page.getAttribute("#outcome", "data-outcome"), "unknown_state");
     assert.doesNotMatch(await page.textContent("body"), /stolen/);
+    // The forged code left the address bar, and nothing was redeemed.
+    assert.equal(page.url(), `${server.appOrigin}/callback`);
+    assert.equal(server.provider.stats.tokenRequests.authorization_code, 0);
     await context.close();
   });
 });
