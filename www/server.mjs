@@ -14,6 +14,7 @@ import http from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { readdir } from "node:fs/promises";
 import { startOidcProvider } from "./provider/oidc.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -123,6 +124,29 @@ async function exchangeRoute(req, res, { tokenEndpoint, clientId, redirectUris, 
 }
 
 /**
+ * The provider integrations in www/integrations/: each module starts its sandbox (a local
+ * stand-in for a provider that cannot be reached from here, following its document) and adds
+ * the app-backend routes an integrator would write. A module exports
+ *   name: string
+ *   start({ appOrigin, callbackUrls: { demo, test }, testPages }) -> Promise<{
+ *     routes: { [path]: (req, res) => Promise<void> },   // the app's backend half, on the app origin
+ *     browserConfig: { demo: object, test: { [variant]: object } },   // `Connect` configs, no secret
+ *     banner?: string,          // one line printed by the demo command
+ *     handle?: object,          // knobs and counters for the tests
+ *     close(): Promise<void> }>
+ */
+async function startIntegrations(context) {
+  const folder = join(root, "www", "integrations");
+  const files = (await readdir(folder).catch(() => [])).filter((file) => file.endsWith(".mjs")).sort();
+  const started = [];
+  for (const file of files) {
+    const module = await import(pathToFileURL(join(folder, file)).href);
+    started.push({ name: module.name, ...(await module.start(context)) });
+  }
+  return started;
+}
+
+/**
  * Start the app and the provider on loopback.
  * - `accessTokenTtlSeconds`: the provider's access token lifetime (short ones exercise refresh).
  * - `testPages`: serve tests/e2e/pages/ at /test/ and register its callback pages
@@ -136,10 +160,12 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
     if (res.headersSent) return res.destroy();
     res.writeHead(500, { "content-type": "text/plain" }).end(String(error?.message ?? error));
   };
+  const routes = {};
   const app = http.createServer((req, res) => {
     const path = new URL(req.url, "http://x").pathname;
     if (path === "/config.json") return sendJson(res, 200, config);
     if (path === "/api/oauth2/exchange") return exchangeRoute(req, res, exchange).catch(fail(res));
+    if (routes[path]) return routes[path](req, res).catch(fail(res));
     serveStatic(req, res, mounts).catch(fail(res));
   });
   const { port: appPort, v6 } = await listenOnLoopback(app, port);
@@ -174,14 +200,29 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
       redirectUris: { plain: `${appOrigin}/test/callback`, params: `${appOrigin}/test/callback?from=app` },
     };
   }
+  const integrations = await startIntegrations({
+    appOrigin,
+    callbackUrls: { demo: `${appOrigin}/callback`, test: `${appOrigin}/test/callback` },
+    testPages,
+  });
+  config.integrations = {};
+  for (const integration of integrations) {
+    Object.assign(routes, integration.routes);
+    config.integrations[integration.name] = testPages ? integration.browserConfig : { demo: integration.browserConfig.demo };
+  }
   return {
     appOrigin,
+    /** Each integration's knobs and counters, by name. */
+    integrations: Object.fromEntries(integrations.map((i) => [i.name, i.handle ?? {}])),
+    /** One line per integration for the demo's start-up message. */
+    banners: integrations.map((i) => i.banner).filter(Boolean),
     /** The same server seen from another origin: the tests' attacker site. */
     otherOrigin: `http://127.0.0.1:${appPort}`,
     provider,
     /** What the backend route saw: [{ state, redirectUri, codeVerifier, status }]. */
     backend,
     async close() {
+      await Promise.all(integrations.map((i) => i.close()));
       await provider.close();
       app.closeAllConnections?.();
       v6.closeAllConnections?.();
@@ -196,6 +237,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const demo = await startDemoServer({ port });
   console.log(`oauth-connect demo:   ${demo.appOrigin}/`);
   console.log(`OpenID provider:      ${demo.provider.issuer}  (any user name signs in)`);
+  for (const banner of demo.banners) console.log(banner);
   console.log("Ctrl-C stops it.");
   const stop = () => demo.close().then(() => process.exit(0));
   process.on("SIGINT", stop);

@@ -1,6 +1,8 @@
 // The test app: `new Connect(config)` with a config built from `/config.json` and the query:
 //
-//   kind=oidc|oauth2          (default oidc)
+//   kind=oidc|oauth2          (default oidc), or the name of a provider integration
+//                             (www/integrations/): its `browserConfig.test[variant]` from /config.json
+//   variant=NAME              which of the integration's test configs (default "default")
 //   exchange=token|backend|none   oauth2 only: tokenEndpoint, exchangeEndpoint, or neither (default token)
 //   cb=plain|params           redirectUri /test/callback, or /test/callback?from=app (default plain)
 //   refreshSkewMs=N, timeoutMs=N  passed through
@@ -12,8 +14,16 @@
 // `body[data-ready]` to "true" once `conn` exists, or "error" (see #error) when it could not.
 import { $, clearOutcome, lib, onEvent, query, showError, showResult } from "/test/common.js";
 
-function buildConfig(t) {
+function buildConfig(t, integrations) {
   const kind = query.get("kind") ?? "oidc";
+  const timing = {};
+  for (const name of ["refreshSkewMs", "timeoutMs"]) {
+    if (query.has(name)) timing[name] = Number(query.get(name));
+  }
+  if (kind !== "oidc" && kind !== "oauth2") {
+    const variants = integrations?.[kind]?.test ?? {};
+    return { ...variants[query.get("variant") ?? "default"], ...timing, onEvent };
+  }
   const common = {
     clientId: t.clientId,
     redirectUri: t.redirectUris[query.get("cb") ?? "plain"],
@@ -52,7 +62,7 @@ const showToken = (token) => {
 async function main() {
   const [config] = await Promise.all([fetch("/config.json").then((r) => r.json()), lib.default()]);
   if (typeof lib.Connect !== "function") throw new Error("the package exports no Connect class");
-  const conn = (window.conn = new lib.Connect(buildConfig(config.test)));
+  const conn = (window.conn = new lib.Connect(buildConfig(config.test, config.integrations)));
   // Status changes without an action too (another tab's refresh, reconnect_required).
   setInterval(showStatus, 50);
   showStatus();
