@@ -52,6 +52,7 @@ export const randomState = guarded(wasm.randomState);
 export const idempotencyKey = guarded(wasm.idempotencyKey);
 export const buildAuthorizeUrl = guarded(wasm.buildAuthorizeUrl);
 export const parseCallback = guarded(wasm.parseCallback);
+export const widgetIdentity = guarded(wasm.widgetIdentity);
 
 /** `handleCallback(url?, options?)`: run it on the redirectUri page, on every load. */
 export function handleCallback(url, options) {
@@ -83,6 +84,9 @@ export class Connect {
   }
   get status() {
     return this.#inner.status;
+  }
+  requireReconnect() {
+    this.#inner.requireReconnect();
   }
   disconnect() {
     this.#inner.disconnect();

@@ -111,6 +111,26 @@ const FOREIGN_RESPONSE_PARAMS: [&str; 4] = ["token", "access_token", "id_token",
 /// 6. `missing_code`: `code` absent or empty (§4.1.2);
 /// 7. `invalid_callback`: an implicit, hybrid or JARM response parameter is present.
 pub fn parse_callback(url: &str, expect: &CallbackExpectation<'_>) -> Result<Callback> {
+    let params = check_response(url, expect)?;
+    let get = |name: &str| params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    let code = match get("code") {
+        Some(code) if !code.is_empty() => String::from(code),
+        _ => return Err(ConnectError::new(ErrorCode::MissingCode, "the callback has no authorization code")),
+    };
+    if FOREIGN_RESPONSE_PARAMS.iter().any(|name| get(name).is_some()) {
+        return Err(ConnectError::new(
+            ErrorCode::InvalidCallback,
+            "the callback carries token, access_token, id_token or response: it is not an authorization code response",
+        ));
+    }
+    let state = String::from(get("state").unwrap_or(""));
+    let iss = get("iss").map(String::from);
+    Ok(Callback { code: AuthorizationCode(code), state, iss, params })
+}
+
+/// Checks 1 to 5 of [`parse_callback`], for every kind of response (also those without a code,
+/// such as Turnqey's and Liquid's): returns the parameters in order.
+pub fn check_response(url: &str, expect: &CallbackExpectation<'_>) -> Result<Vec<(String, String)>> {
     if expect.state.is_empty() {
         return Err(ConnectError::new(ErrorCode::InvalidConfig, "the expected state must not be empty"));
     }
@@ -139,8 +159,7 @@ pub fn parse_callback(url: &str, expect: &CallbackExpectation<'_>) -> Result<Cal
             "the callback's state is missing or is not the one this request sent (possible CSRF)",
         ));
     }
-    let iss = get("iss");
-    if let (Some(expected), Some(received)) = (expect.issuer, iss) {
+    if let (Some(expected), Some(received)) = (expect.issuer, get("iss")) {
         if received != expected {
             return Err(ConnectError::new(
                 ErrorCode::IssuerMismatch,
@@ -148,19 +167,7 @@ pub fn parse_callback(url: &str, expect: &CallbackExpectation<'_>) -> Result<Cal
             ));
         }
     }
-    let code = match get("code") {
-        Some(code) if !code.is_empty() => String::from(code),
-        _ => return Err(ConnectError::new(ErrorCode::MissingCode, "the callback has no authorization code")),
-    };
-    if FOREIGN_RESPONSE_PARAMS.iter().any(|name| get(name).is_some()) {
-        return Err(ConnectError::new(
-            ErrorCode::InvalidCallback,
-            "the callback carries token, access_token, id_token or response: it is not an authorization code response",
-        ));
-    }
-    let state = String::from(state);
-    let iss = iss.map(String::from);
-    Ok(Callback { code: AuthorizationCode(code), state, iss, params })
+    Ok(params)
 }
 
 /// `authorization_error` with the provider's fields. The `error` code is quoted in the message

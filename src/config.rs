@@ -45,10 +45,49 @@ pub struct OidcConfig {
     pub extra_params: Vec<(String, String)>,
 }
 
+/// `kind: "torque"`: Torque Connect (seed 000). The app's backend opens the authorize session
+/// and redeems the code with the business key; the browser makes PKCE and state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TorqueConfig {
+    pub session_endpoint: String,
+    pub exchange_endpoint: String,
+    pub redirect_uri: String,
+    pub external_user_id: Option<String>,
+    pub scope: Vec<String>,
+}
+
+/// `kind: "turnqey"`: Turnqey read-only linking (seed 002). The app's backend signs the exact
+/// request (`checksum`); the browser makes `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnqeyConfig {
+    pub authorize_url: String,
+    pub client: String,
+    pub platform: String,
+    pub identity: String,
+    pub collection: Option<String>,
+    pub checksum_endpoint: String,
+}
+
+/// `kind: "liquid"`: Liquid Quick Exchange user session (seed 003).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiquidConfig {
+    pub base_url: String,
+    pub public_api_key: String,
+    pub return_url: Option<String>,
+    pub verify_endpoint: Option<String>,
+}
+
+pub const TURNQEY_PRODUCTION: &str = "https://api.turnqey.xyz/authorize";
+pub const TURNQEY_SANDBOX: &str = "https://sandbox.turnqey.xyz/authorize";
+pub const LIQUID_DEFAULT_BASE_URL: &str = "https://partners.liquid.com";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderConfig {
     OAuth2(OAuth2Config),
     Oidc(OidcConfig),
+    Torque(TorqueConfig),
+    Turnqey(TurnqeyConfig),
+    Liquid(LiquidConfig),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +122,15 @@ impl ConnectConfig {
         let provider = match opt_string(fields, "kind", ErrorCode::InvalidConfig)?.as_deref() {
             Some("oauth2") => ProviderConfig::OAuth2(parse_oauth2(fields)?),
             Some("oidc") => ProviderConfig::Oidc(parse_oidc(fields)?),
-            _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "kind must be \"oauth2\" or \"oidc\"")),
+            Some("torque") => ProviderConfig::Torque(parse_torque(fields)?),
+            Some("turnqey") => ProviderConfig::Turnqey(parse_turnqey(fields)?),
+            Some("liquid") => ProviderConfig::Liquid(parse_liquid(fields)?),
+            _ => {
+                return Err(ConnectError::new(
+                    ErrorCode::InvalidConfig,
+                    "kind must be \"oauth2\", \"oidc\", \"torque\", \"turnqey\" or \"liquid\"",
+                ))
+            }
         };
         let timeout_ms = bounded_ms(fields, "timeoutMs", DEFAULT_TIMEOUT_MS, 1)?;
         let refresh_skew_ms = bounded_ms(fields, "refreshSkewMs", DEFAULT_REFRESH_SKEW_MS, 0)?;
@@ -100,20 +147,28 @@ impl ConnectConfig {
         match self.provider {
             ProviderConfig::OAuth2(_) => "oauth2",
             ProviderConfig::Oidc(_) => "oidc",
+            ProviderConfig::Torque(_) => "torque",
+            ProviderConfig::Turnqey(_) => "turnqey",
+            ProviderConfig::Liquid(_) => "liquid",
         }
     }
 
+    /// The OAuth client id (empty for the kinds whose backend holds the client).
     pub fn client_id(&self) -> &str {
         match &self.provider {
             ProviderConfig::OAuth2(config) => &config.client_id,
             ProviderConfig::Oidc(config) => &config.client_id,
+            _ => "",
         }
     }
 
+    /// Where the provider sends the user back (empty where the provider has it registered).
     pub fn redirect_uri(&self) -> &str {
         match &self.provider {
             ProviderConfig::OAuth2(config) => &config.redirect_uri,
             ProviderConfig::Oidc(config) => &config.redirect_uri,
+            ProviderConfig::Torque(config) => &config.redirect_uri,
+            _ => "",
         }
     }
 
@@ -122,28 +177,35 @@ impl ConnectConfig {
         match &self.provider {
             ProviderConfig::OAuth2(config) => config.issuer.as_deref(),
             ProviderConfig::Oidc(config) => Some(&config.issuer),
+            _ => None,
         }
     }
 
     pub fn response_mode(&self) -> ResponseMode {
         match &self.provider {
             ProviderConfig::OAuth2(config) => config.response_mode,
-            ProviderConfig::Oidc(_) => ResponseMode::Query,
+            _ => ResponseMode::Query,
         }
     }
 
     /// Identifies one connection: the same account at the same provider for the same client.
     /// Tabs share tokens, refresh locks and stored token sets under this key.
     pub fn connection_key(&self) -> String {
-        let (kind, server) = match &self.provider {
-            ProviderConfig::OAuth2(config) => ("oauth2", match &config.code_handling {
-                CodeHandling::TokenEndpoint(endpoint) => endpoint.as_str(),
-                _ => config.authorization_endpoint.as_str(),
-            }),
-            ProviderConfig::Oidc(config) => ("oidc", config.issuer.as_str()),
+        let (server, client) = match &self.provider {
+            ProviderConfig::OAuth2(config) => (
+                match &config.code_handling {
+                    CodeHandling::TokenEndpoint(endpoint) => endpoint.as_str(),
+                    _ => config.authorization_endpoint.as_str(),
+                },
+                config.client_id.as_str(),
+            ),
+            ProviderConfig::Oidc(config) => (config.issuer.as_str(), config.client_id.as_str()),
+            ProviderConfig::Torque(config) => (config.session_endpoint.as_str(), config.external_user_id.as_deref().unwrap_or("")),
+            ProviderConfig::Turnqey(config) => (config.authorize_url.as_str(), config.identity.as_str()),
+            ProviderConfig::Liquid(config) => (config.base_url.as_str(), config.public_api_key.as_str()),
         };
-        let mut key = String::from(kind);
-        for part in [server, self.client_id()] {
+        let mut key = String::from(self.kind());
+        for part in [server, client] {
             key.push(' ');
             key.push_str(part);
         }
@@ -294,6 +356,55 @@ fn parse_oidc(fields: &dyn Fields) -> Result<OidcConfig> {
     })
 }
 
+fn required_backend_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
+    backend_url_field(fields, name)?
+        .ok_or_else(|| ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "is required (your backend's URL or path)")))
+}
+
+fn parse_torque(fields: &dyn Fields) -> Result<TorqueConfig> {
+    Ok(TorqueConfig {
+        session_endpoint: required_backend_url(fields, "sessionEndpoint")?,
+        exchange_endpoint: required_backend_url(fields, "exchangeEndpoint")?,
+        redirect_uri: required_url(fields, "redirectUri")?,
+        external_user_id: opt_string(fields, "externalUserId", ErrorCode::InvalidConfig)?,
+        scope: scope_field(fields)?,
+    })
+}
+
+fn parse_turnqey(fields: &dyn Fields) -> Result<TurnqeyConfig> {
+    let environment = opt_string(fields, "environment", ErrorCode::InvalidConfig)?;
+    let authorize_url = match (environment.as_deref(), url_field(fields, "authorizeUrl")?) {
+        (Some(_), Some(_)) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "give environment or authorizeUrl, not both")),
+        (Some("production"), None) => String::from(TURNQEY_PRODUCTION),
+        (Some("sandbox"), None) => String::from(TURNQEY_SANDBOX),
+        (Some(_), None) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "environment must be \"production\" or \"sandbox\"")),
+        (None, Some(url)) => url,
+        (None, None) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "environment or authorizeUrl is required")),
+    };
+    let code = ErrorCode::InvalidConfig;
+    Ok(TurnqeyConfig {
+        authorize_url,
+        client: req_string(fields, "client", code)?,
+        platform: req_string(fields, "platform", code)?,
+        identity: req_string(fields, "identity", code)?,
+        collection: opt_string(fields, "collection", code)?.filter(|collection| !collection.is_empty()),
+        checksum_endpoint: required_backend_url(fields, "checksumEndpoint")?,
+    })
+}
+
+fn parse_liquid(fields: &dyn Fields) -> Result<LiquidConfig> {
+    let public_api_key = req_string(fields, "publicApiKey", ErrorCode::InvalidConfig)?;
+    if !public_api_key.starts_with("pk_") {
+        return Err(ConnectError::new(ErrorCode::InvalidConfig, "publicApiKey must be the public key (pk_...)"));
+    }
+    Ok(LiquidConfig {
+        base_url: String::from(url_field(fields, "baseUrl")?.as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL).trim_end_matches('/')),
+        public_api_key,
+        return_url: url_field(fields, "returnUrl")?,
+        verify_endpoint: backend_url_field(fields, "verifyEndpoint")?,
+    })
+}
+
 /// A millisecond option: a whole number from `min` to 2^31 - 1 (the largest `setTimeout` delay).
 fn bounded_ms(fields: &dyn Fields, name: &'static str, default: u32, min: u32) -> Result<u32> {
     match opt_number(fields, name, ErrorCode::InvalidConfig)? {
@@ -386,6 +497,40 @@ mod tests {
             assert_eq!(error.code(), ErrorCode::InvalidConfig, "{name}");
             assert!(error.message().contains(fragment), "{name}: {}", error.message());
         }
+    }
+
+    #[test]
+    fn parses_the_seed_kinds() {
+        let torque = record(&[
+            ("kind", text("torque")),
+            ("sessionEndpoint", text("/api/torque/session")),
+            ("exchangeEndpoint", text("/api/torque/exchange")),
+            ("redirectUri", text("https://app.example/torque/connect/callback")),
+            ("scope", text("wallet:read transfers:execute")),
+        ]);
+        let ProviderConfig::Torque(config) = ConnectConfig::parse(&torque).unwrap().provider else { panic!() };
+        assert_eq!(config.scope, vec!["wallet:read", "transfers:execute"]);
+        let turnqey = |env: Value, url: Value| {
+            record(&[
+                ("kind", text("turnqey")),
+                ("environment", env),
+                ("authorizeUrl", url),
+                ("client", text("c")),
+                ("platform", text("coinbase")),
+                ("identity", text("u")),
+                ("checksumEndpoint", text("/api/turnqey/checksum")),
+            ])
+        };
+        let ProviderConfig::Turnqey(config) = ConnectConfig::parse(&turnqey(text("sandbox"), Value::Absent)).unwrap().provider else { panic!() };
+        assert_eq!(config.authorize_url, TURNQEY_SANDBOX);
+        assert_eq!(code_of(turnqey(text("sandbox"), text("https://t.example/authorize"))), ErrorCode::InvalidConfig);
+        assert_eq!(code_of(turnqey(text("staging"), Value::Absent)), ErrorCode::InvalidConfig);
+        assert_eq!(code_of(turnqey(Value::Absent, Value::Absent)), ErrorCode::InvalidConfig);
+        let liquid = |key: &str| record(&[("kind", text("liquid")), ("publicApiKey", text(key))]);
+        let ProviderConfig::Liquid(config) = ConnectConfig::parse(&liquid("pk_1")).unwrap().provider else { panic!() };
+        assert_eq!(config.base_url, LIQUID_DEFAULT_BASE_URL);
+        assert_eq!(code_of(liquid("key")), ErrorCode::InvalidConfig);
+        assert_eq!(code_of(liquid("sk_live_1")), ErrorCode::InsecureConfig);
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct Transaction {
     pub token_endpoint: Option<String>,
     /// The app's config, validated again before use.
     pub config: Vec<(String, Value)>,
+    /// Liquid: the session the flow made (id, secret).
+    pub liquid_session: Option<(String, crate::secret::Secret)>,
 }
 
 impl Transaction {
@@ -61,6 +63,10 @@ impl Transaction {
             return_to: opt_string(fields, "returnTo", code)?,
             token_endpoint: opt_string(fields, "tokenEndpoint", code)?,
             config,
+            liquid_session: match (opt_string(fields, "liquidSessionId", code)?, opt_string(fields, "liquidSessionSecret", code)?) {
+                (Some(id), Some(secret)) => Some((id, crate::secret::Secret::new(secret))),
+                _ => None,
+            },
         })
     }
 

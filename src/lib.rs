@@ -113,3 +113,19 @@ pub fn parse_callback(url: JsValue, expect: JsValue) -> JsResult<JsValue> {
 pub fn handle_callback(url: JsValue, options: JsValue) -> js_sys::Promise {
     browser::callback_page::handle_callback(url, options)
 }
+
+/// `widgetIdentity(result)`: the identity a Liquid widget takes,
+/// `{ user_session: { session_id, session_secret } }`, from a Liquid `ConnectResult`.
+#[wasm_bindgen(js_name = widgetIdentity)]
+pub fn widget_identity(result: JsValue) -> JsResult<JsValue> {
+    let session = js::get(&result, "session");
+    let (Some(id), Some(secret)) = (js::get(&session, "sessionId").as_string(), js::get(&session, "sessionSecret").as_string()) else {
+        return Err(ConnectError::new(ErrorCode::InvalidConfig, "widgetIdentity needs the result of a Liquid connection (with session)").into());
+    };
+    let user_session = js::object();
+    js::set(&user_session, "session_id", id);
+    js::set(&user_session, "session_secret", secret);
+    let identity = js::object();
+    js::set(&identity, "user_session", user_session);
+    Ok(identity.into())
+}

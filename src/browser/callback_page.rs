@@ -17,13 +17,12 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::browser::code_flow::{self, Completion, Pending};
+use crate::browser::flows::{self, Arrival, Completion, LiquidSession, Pending, Prepared};
 use crate::browser::connect::{completion_slot, now_text, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
 use crate::browser::events::{Events, Mode};
 use crate::browser::js::{self, JsFields};
 use crate::browser::storage::{self, Area};
 use crate::browser::timers::now_ms;
-use crate::callback::{parse_callback, CallbackExpectation};
 use crate::config::ConnectConfig;
 use crate::encoding::parse_decimal;
 use crate::error::{ConnectError, ErrorCode, Result};
@@ -111,22 +110,22 @@ async fn finish_transaction(url: &str, transaction: Transaction, config: &Connec
     if transaction.is_expired(now_ms()) {
         return Err(ConnectError::new(ErrorCode::TransactionExpired, "the sign-in took longer than 10 minutes: start again"));
     }
-    events.emit("callback", Some(Mode::Redirect), None);
-    let callback = parse_callback(url, &CallbackExpectation { state: &transaction.state, issuer: config.issuer(), response_mode: config.response_mode() })?;
     let pending = Pending { state: transaction.state, verifier: transaction.verifier, nonce: transaction.nonce };
-    code_flow::complete(
-        callback,
-        Completion {
-            config,
-            token_endpoint: transaction.token_endpoint.as_deref(),
-            pending,
-            events,
-            mode: Mode::Redirect,
-            slot: completion_slot(config),
-            return_to: transaction.return_to,
-        },
-    )
-    .await
+    let prepared = Prepared {
+        url: String::new(),
+        token_endpoint: transaction.token_endpoint,
+        liquid_session: transaction.liquid_session.map(|(id, secret)| LiquidSession { id, secret }),
+    };
+    let completion = Completion {
+        config,
+        pending,
+        prepared,
+        events,
+        mode: Mode::Redirect,
+        slot: completion_slot(config),
+        return_to: transaction.return_to,
+    };
+    flows::complete(Arrival::Callback(String::from(url)), completion).await
 }
 
 /// Drop transactions and handled markers older than the transaction lifetime.

@@ -9,14 +9,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::{AbortSignal, Window};
 
-use crate::browser::code_flow::{self, Completion, Endpoints, Pending};
+use crate::browser::flows::{self, popup_closed, Arrival, Completion, Endpoints, Pending};
 use crate::browser::events::{Events, Mode};
 use crate::browser::js::{self, JsFields};
 use crate::browser::popup::{self, Finisher, Outcome, Watch};
 use crate::browser::storage::{self, Area};
 use crate::browser::timers::now_ms;
 use crate::browser::tokens::{self, token_set_to_js, RefreshPlan, Slot};
-use crate::callback::{parse_callback, CallbackExpectation};
 use crate::config::{CodeHandling, ConnectConfig, ProviderConfig};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::flow::{check_return_to, TRANSACTION_TTL_MS};
@@ -45,6 +44,8 @@ struct Inner {
     busy: Cell<bool>,
     endpoints: RefCell<Option<Endpoints>>,
     popup_finisher: RefCell<Option<Rc<Finisher>>>,
+    /// Turnqey: the collection new flows connect into (the last result's, else the config's).
+    collection: RefCell<Option<String>>,
 }
 
 /// `new Connect(config)`: see the contract.
@@ -68,6 +69,10 @@ impl Connect {
         let stored_config = js::to_json(&config).and_then(|text| js::parse_json(&text)).unwrap_or(JsValue::NULL);
         let events = Events::from_object(&config, parsed.kind());
         let slot = tokens::slot(&parsed.connection_key(), parsed.token_storage);
+        let collection = match &parsed.provider {
+            ProviderConfig::Turnqey(turnqey) => turnqey.collection.clone(),
+            _ => None,
+        };
         Ok(Connect {
             inner: Rc::new(Inner {
                 config: parsed,
@@ -78,6 +83,7 @@ impl Connect {
                 busy: Cell::new(false),
                 endpoints: RefCell::new(None),
                 popup_finisher: RefCell::new(None),
+                collection: RefCell::new(collection),
             }),
         })
     }
@@ -199,6 +205,15 @@ impl Connect {
         })
     }
 
+    /// The app learned that the provider revoked or expired the authorization (Turnqey's
+    /// "reconnect" case): `status` becomes `reconnect_required`. Nothing retries on its own; the
+    /// next `popup()` or `redirect()` is one fresh flow (into the same Turnqey collection).
+    #[wasm_bindgen(js_name = requireReconnect)]
+    pub fn require_reconnect(&self) {
+        self.inner.slot.require_reconnect();
+        self.inner.events.emit("reconnect_required", None, Some(ErrorCode::ReconnectRequired));
+    }
+
     /// Forget the connection (in every tab) and end a popup flow in flight.
     pub fn disconnect(&self) {
         if let Some(finisher) = self.inner.popup_finisher.borrow().clone() {
@@ -245,22 +260,13 @@ fn timeout_option(options: &JsValue, default: u32) -> Result<u32> {
     }
 }
 
-async fn endpoints(inner: &Inner) -> Result<Endpoints> {
-    if let Some(endpoints) = inner.endpoints.borrow().clone() {
-        return Ok(endpoints);
-    }
-    let endpoints = code_flow::endpoints(&inner.config).await?;
-    *inner.endpoints.borrow_mut() = Some(endpoints.clone());
-    Ok(endpoints)
-}
-
 async fn run_popup(inner: &Rc<Inner>, popup: &Window, pending: Pending, signal: Option<&AbortSignal>, timeout_ms: u32) -> Result<JsValue> {
-    let endpoints = endpoints(inner).await?;
-    let url = code_flow::authorization_url(&inner.config, &endpoints, &pending)?;
+    let collection = inner.collection.borrow().clone();
+    let prepared = flows::prepare(&inner.config, &pending, &inner.endpoints, collection.as_deref()).await?;
     if popup.closed().unwrap_or(true) {
         return Err(popup_closed());
     }
-    popup.location().set_href(&url).map_err(|_| popup_closed())?;
+    popup.location().set_href(&prepared.url).map_err(|_| popup_closed())?;
     let outcome = popup::watch(Watch {
         popup,
         state: &pending.state,
@@ -270,34 +276,22 @@ async fn run_popup(inner: &Rc<Inner>, popup: &Window, pending: Pending, signal: 
         finisher_slot: &inner.popup_finisher,
     })
     .await;
-    let url = match outcome {
-        Outcome::Callback(url) => url,
-        Outcome::Closed => return Err(popup_closed()),
+    let arrival = match outcome {
+        Outcome::Callback(url) => Arrival::Callback(url),
+        Outcome::Closed => Arrival::Closed,
         Outcome::Timeout => return Err(ConnectError::new(ErrorCode::Timeout, "the popup flow did not finish in time")),
         Outcome::Aborted => return Err(aborted()),
     };
-    inner.events.emit("callback", Some(Mode::Popup), None);
-    let callback = parse_callback(
-        &url,
-        &CallbackExpectation { state: &pending.state, issuer: inner.config.issuer(), response_mode: inner.config.response_mode() },
-    )?;
-    code_flow::complete(
-        callback,
-        Completion {
-            config: &inner.config,
-            token_endpoint: endpoints.token.as_deref(),
-            pending,
-            events: &inner.events,
-            mode: Mode::Popup,
-            slot: inner.slot.clone(),
-            return_to: None,
-        },
-    )
-    .await
-}
-
-fn popup_closed() -> ConnectError {
-    ConnectError::new(ErrorCode::PopupClosed, "the popup was closed before the flow finished")
+    let completion = Completion {
+        config: &inner.config,
+        pending,
+        prepared,
+        events: &inner.events,
+        mode: Mode::Popup,
+        slot: inner.slot.clone(),
+        return_to: None,
+    };
+    flows::complete(arrival, completion).await
 }
 
 /// Status and events at the end of a flow.
@@ -305,6 +299,10 @@ fn finish(inner: &Inner, outcome: Result<JsValue>, mode: Mode) -> core::result::
     match outcome {
         Ok(result) => {
             inner.status.set(Status::Connected);
+            inner.slot.connected();
+            if let Some(collection) = js::get(&result, "collection").as_string() {
+                *inner.collection.borrow_mut() = Some(collection);
+            }
             inner.events.emit("success", Some(mode), None);
             Ok(result)
         }
@@ -323,9 +321,14 @@ fn finish(inner: &Inner, outcome: Result<JsValue>, mode: Mode) -> core::result::
 }
 
 async fn start_redirect(inner: &Inner, return_to: Option<String>) -> Result<()> {
-    let endpoints = endpoints(inner).await?;
+    if let ProviderConfig::Liquid(liquid) = &inner.config.provider {
+        if liquid.return_url.is_none() {
+            return Err(ConnectError::new(ErrorCode::InvalidConfig, "a Liquid redirect flow needs returnUrl: without it the flow ends in a window the user closes (use popup())"));
+        }
+    }
     let pending = Pending::new(&inner.config)?;
-    let url = code_flow::authorization_url(&inner.config, &endpoints, &pending)?;
+    let collection = inner.collection.borrow().clone();
+    let prepared = flows::prepare(&inner.config, &pending, &inner.endpoints, collection.as_deref()).await?;
     crate::browser::callback_page::prune_transactions();
     let transaction = js::object();
     js::set(&transaction, "state", pending.state.as_str());
@@ -337,8 +340,12 @@ async fn start_redirect(inner: &Inner, return_to: Option<String>) -> Result<()> 
     if let Some(return_to) = &return_to {
         js::set(&transaction, "returnTo", return_to.as_str());
     }
-    if let Some(token_endpoint) = &endpoints.token {
+    if let Some(token_endpoint) = &prepared.token_endpoint {
         js::set(&transaction, "tokenEndpoint", token_endpoint.as_str());
+    }
+    if let Some(session) = &prepared.liquid_session {
+        js::set(&transaction, "liquidSessionId", session.id.as_str());
+        js::set(&transaction, "liquidSessionSecret", session.secret.expose());
     }
     js::set(&transaction, "config", inner.stored_config.clone());
     let stored = js::to_json(&transaction).is_some_and(|text| storage::set(Area::Session, &storage::key(TRANSACTION_PREFIX, &pending.state), &text));
@@ -349,30 +356,25 @@ async fn start_redirect(inner: &Inner, return_to: Option<String>) -> Result<()> 
     let location = web_sys::window().map(|window| window.location());
     location
         .ok_or(ConnectError::new(ErrorCode::InvalidConfig, "no window to redirect"))?
-        .assign(&url)
+        .assign(&prepared.url)
         .map_err(|_| ConnectError::new(ErrorCode::InvalidConfig, "the browser refused to navigate to the authorization URL"))
 }
 
 /// How this connection refreshes; `invalid_config` when its tokens are not the browser's.
 async fn refresh_plan(inner: &Inner) -> Result<Rc<RefreshPlan>> {
+    let no_tokens = || ConnectError::new(ErrorCode::InvalidConfig, "this connection has no tokenEndpoint: its tokens, if any, are kept by your backend");
+    let connected = !inner.slot.is_reconnect_required() && inner.slot.tokens().is_some();
     let (token_endpoint, issuer) = match &inner.config.provider {
         ProviderConfig::OAuth2(oauth2) => match &oauth2.code_handling {
             CodeHandling::TokenEndpoint(endpoint) => (endpoint.clone(), None),
-            _ => {
-                return Err(ConnectError::new(
-                    ErrorCode::InvalidConfig,
-                    "this connection has no tokenEndpoint: its tokens, if any, are kept by your backend",
-                ))
-            }
+            _ => return Err(no_tokens()),
         },
-        ProviderConfig::Oidc(oidc) => {
-            if inner.slot.is_reconnect_required() || inner.slot.tokens().is_none() {
-                (String::new(), Some(oidc.issuer.clone()))
-            } else {
-                let endpoints = endpoints(inner).await?;
-                (endpoints.token.unwrap_or_default(), Some(oidc.issuer.clone()))
-            }
+        // Discovery is only worth a request when there is something to refresh.
+        ProviderConfig::Oidc(oidc) if connected => {
+            (flows::token_endpoint(&inner.config, &inner.endpoints).await?.unwrap_or_default(), Some(oidc.issuer.clone()))
         }
+        ProviderConfig::Oidc(oidc) => (String::new(), Some(oidc.issuer.clone())),
+        _ => return Err(no_tokens()),
     };
     Ok(Rc::new(RefreshPlan { token_endpoint, client_id: String::from(inner.config.client_id()), issuer, events: inner.events.clone() }))
 }

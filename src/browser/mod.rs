@@ -4,7 +4,7 @@
 
 pub mod callback_page;
 pub mod channel;
-pub mod code_flow;
+pub mod flows;
 pub mod connect;
 pub mod error;
 pub mod events;

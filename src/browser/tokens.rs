@@ -175,8 +175,14 @@ impl Slot {
         self.broadcast(Some(&tokens), false);
     }
 
-    /// The server refused the refresh token: every tab must connect again.
-    fn require_reconnect(&self) {
+    /// A flow of a kind without tokens succeeded: the connection stands again.
+    pub fn connected(&self) {
+        self.reconnect_required.set(false);
+    }
+
+    /// The server refused the refresh token, or the app learned the authorization is gone:
+    /// every tab must connect again.
+    pub fn require_reconnect(&self) {
         self.reconnect_required.set(true);
         *self.tokens.borrow_mut() = None;
         self.persist();
@@ -300,7 +306,7 @@ async fn refresh_holding_lock(slot: Rc<Slot>, plan: Rc<RefreshPlan>, started_wit
                 let subject = match (&tokens.id_token, &plan.issuer) {
                     (Some(id_token), Some(issuer)) => {
                         let sub = slot.subject();
-                        Some(crate::browser::code_flow::check_id_token(id_token, issuer, &plan.client_id, None, sub.as_deref())?)
+                        Some(crate::browser::flows::check_id_token(id_token, issuer, &plan.client_id, None, sub.as_deref())?)
                     }
                     _ => None,
                 };
