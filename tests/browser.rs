@@ -241,3 +241,74 @@ fn errors_are_instances_of_the_registered_class() {
     assert!(error.is_instance_of::<js_sys::Error>());
     assert_eq!(get_string(&error, "code"), "invalid_verifier");
 }
+
+fn config(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&object, &(*key).into(), value).unwrap();
+    }
+    object.into()
+}
+
+fn oauth2_config(extra: &[(&str, JsValue)]) -> JsValue {
+    let mut pairs = vec![
+        ("kind", JsValue::from("oauth2")),
+        ("authorizationEndpoint", "https://as.example/authorize".into()),
+        ("tokenEndpoint", "https://as.example/token".into()),
+        ("clientId", "app".into()),
+        ("redirectUri", "http://localhost:8080/callback".into()),
+    ];
+    pairs.extend(extra.iter().cloned());
+    config(&pairs)
+}
+
+#[wasm_bindgen_test]
+fn connect_validates_its_config_synchronously() {
+    use oauth_connect::browser::connect::Connect;
+    assert!(Connect::new(oauth2_config(&[])).is_ok());
+    for bad in [JsValue::UNDEFINED, JsValue::NULL, "oauth2".into(), config(&[("kind", "saml".into())])] {
+        assert_connect_error(Connect::new(bad).map(|_| ()), ErrorCode::InvalidConfig);
+    }
+    let error = assert_connect_error(Connect::new(oauth2_config(&[("clientId", 42.into())])).map(|_| ()), ErrorCode::InvalidConfig);
+    assert!(get_string(&error, "message").contains("clientId"));
+    for insecure in [
+        oauth2_config(&[("clientSecret", "s3cr3t-value".into())]),
+        oauth2_config(&[("grant", "client_credentials".into())]),
+        oauth2_config(&[("extraParams", config(&[("key", "sk_live_123".into())]))]),
+        oauth2_config(&[("tokenEndpoint", "http://as.example/token".into())]),
+    ] {
+        let error = assert_connect_error(Connect::new(insecure).map(|_| ()), ErrorCode::InsecureConfig);
+        let message = get_string(&error, "message");
+        assert!(!message.contains("s3cr3t-value") && !message.contains("sk_live_123"), "{message}");
+    }
+    let liquid = config(&[("kind", "liquid".into()), ("publicApiKey", "not-a-public-key".into())]);
+    assert_connect_error(Connect::new(liquid).map(|_| ()), ErrorCode::InvalidConfig);
+}
+
+#[wasm_bindgen_test]
+async fn handle_callback_without_a_response_is_null() {
+    let promise = oauth_connect::handle_callback("http://localhost:8080/page?tab=1".into(), JsValue::UNDEFINED);
+    let value = wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    assert!(value.is_null());
+    let promise = oauth_connect::handle_callback(42.into(), JsValue::UNDEFINED);
+    let error = wasm_bindgen_futures::JsFuture::from(promise).await;
+    assert_connect_error(error, ErrorCode::InvalidCallback);
+}
+
+#[wasm_bindgen_test]
+async fn handle_callback_with_an_unknown_state_is_refused() {
+    let promise = oauth_connect::handle_callback("http://localhost:8080/callback?code=c&state=never-sent".into(), JsValue::UNDEFINED);
+    let error = wasm_bindgen_futures::JsFuture::from(promise).await;
+    let error = assert_connect_error(error, ErrorCode::UnknownState);
+    assert!(!get_string(&error, "message").contains("never-sent"));
+}
+
+#[wasm_bindgen_test]
+fn widget_identity_shapes_a_liquid_result() {
+    let session = config(&[("sessionId", "id-1".into()), ("sessionSecret", "secret-1".into())]);
+    let identity = oauth_connect::widget_identity(config(&[("session", session)])).unwrap();
+    let user_session = get(&identity, "user_session");
+    assert_eq!(get_string(&user_session, "session_id"), "id-1");
+    assert_eq!(get_string(&user_session, "session_secret"), "secret-1");
+    assert_connect_error(oauth_connect::widget_identity(JsValue::NULL), ErrorCode::InvalidConfig);
+}
