@@ -12,6 +12,9 @@ cargo test --locked
 echo "== build (npm run build)"
 npm run build
 
+echo "== the package's types as an app uses them (tsc)"
+npx tsc -p tests/types
+
 echo "== wasm tests in headless Chromium (wasm-pack test)"
 CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome
 
