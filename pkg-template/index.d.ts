@@ -212,3 +212,29 @@ export function handleCallback(url?: string, options?: Pick<CommonOptions, "onEv
 
 /** The identity a Liquid widget takes, from a Liquid result. */
 export function widgetIdentity(result: ConnectResult): { user_session: { session_id: string; session_secret: string } };
+
+export type ButtonState = "idle" | "connecting" | "connected" | "reconnect" | "error";
+
+export interface ConnectButtonOptions {
+  config: ProviderConfig | Connect;
+  /** auto (default): popup, redirect when the popup is blocked (and in in-app browsers). */
+  mode?: "popup" | "redirect" | "auto";
+  /** Per state, plus `waiting` (a COOP-cut popup is waited for) and `cancel`. */
+  labels?: Partial<Record<ButtonState | "waiting" | "cancel", string>>;
+  onSuccess?(result: ConnectResult): void;
+  onExit?(error: ConnectError | null): void;
+  onError?(error: ConnectError): void;
+  onEvent?(name: EventName, meta: EventMeta): void;
+}
+
+export interface ConnectButtonHandle {
+  readonly element: HTMLButtonElement;
+  readonly state: ButtonState;
+  setState(state: ButtonState): void;
+  destroy(): void;
+}
+
+/** A native button, appended to `target` (an element or a shadow root). */
+export function mountConnectButton(target: HTMLElement | ShadowRoot, options: ConnectButtonOptions): ConnectButtonHandle;
+/** Registers the custom element (default `<oauth-connect-button>`); set its `config` property. */
+export function defineConnectButton(tagName?: string): void;

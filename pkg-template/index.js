@@ -60,12 +60,16 @@ export function handleCallback(url, options) {
   return wasm.handleCallback(url, options);
 }
 
+// The wasm object behind each Connect, for mountConnectButton.
+const wasmConnect = new WeakMap();
+
 /** One connection to one provider; see the README. Every method delegates to the wasm. */
 export class Connect {
   #inner;
   constructor(config) {
     if (!ready) throw notInitialized();
     this.#inner = new wasm.Connect(config);
+    wasmConnect.set(this, this.#inner);
   }
   popup(options) {
     return this.#inner.popup(options);
@@ -91,4 +95,73 @@ export class Connect {
   disconnect() {
     this.#inner.disconnect();
   }
+}
+
+/** `mountConnectButton(target, options)`: a native button driven by the wasm (src/button.rs). */
+export function mountConnectButton(target, options) {
+  if (!ready) throw notInitialized();
+  const connect = wasmConnect.get(options?.config);
+  return connect ? wasm.mountConnectButtonWith(target, options, connect) : wasm.mountConnectButton(target, options);
+}
+
+/**
+ * `defineConnectButton(tagName?)`: registers `<oauth-connect-button>`. Give it a `config`
+ * property (a provider config or a Connect); it dispatches `connect-success`, `connect-error`,
+ * `connect-exit` and `connect-event` (the payload in `detail`) and styles through
+ * `::part(button)` and CSS custom properties. Attributes: `mode`, and `label-<state>`.
+ */
+export function defineConnectButton(tagName = "oauth-connect-button") {
+  if (!ready) throw notInitialized();
+  if (customElements.get(tagName)) return;
+  customElements.define(
+    tagName,
+    class OAuthConnectButton extends HTMLElement {
+      #config = null;
+      #button = null;
+      constructor() {
+        super();
+        this.attachShadow({ mode: "open" });
+      }
+      get config() {
+        return this.#config;
+      }
+      set config(value) {
+        this.#config = value;
+        this.#mount();
+      }
+      get state() {
+        return this.#button?.state ?? "idle";
+      }
+      get button() {
+        return this.#button?.element ?? null;
+      }
+      connectedCallback() {
+        this.#mount();
+      }
+      disconnectedCallback() {
+        this.#button?.destroy();
+        this.#button = null;
+      }
+      #mount() {
+        this.#button?.destroy();
+        this.#button = null;
+        if (!this.isConnected || !this.#config) return;
+        const send = (type) => (detail) => this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+        const labels = {};
+        for (const state of ["idle", "connecting", "connected", "reconnect", "error", "waiting", "cancel"]) {
+          const label = this.getAttribute(`label-${state}`);
+          if (label !== null) labels[state] = label;
+        }
+        this.#button = mountConnectButton(this.shadowRoot, {
+          config: this.#config,
+          mode: this.getAttribute("mode") ?? undefined,
+          labels,
+          onSuccess: send("connect-success"),
+          onError: send("connect-error"),
+          onExit: send("connect-exit"),
+          onEvent: (name, meta) => send("connect-event")({ name, meta }),
+        });
+      }
+    },
+  );
 }

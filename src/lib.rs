@@ -9,6 +9,8 @@ extern crate alloc;
 
 pub mod authorize;
 pub mod browser;
+pub mod button;
+pub mod button_state;
 pub mod callback;
 pub mod config;
 pub mod encoding;

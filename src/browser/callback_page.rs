@@ -31,6 +31,12 @@ use crate::flow::{callback_state, strip_oauth_params, Transaction, CALLBACK_MESS
 /// `sessionStorage` keys that remember handled callbacks: prefix + state.
 const HANDLED_PREFIX: &str = "oauth-connect:done:";
 
+thread_local! {
+    /// The answers this page already gave, by URL: a second call for the same URL (React's
+    /// StrictMode runs effects twice) gets the same promise instead of `already_handled`.
+    static ANSWERED: core::cell::RefCell<alloc::vec::Vec<(String, Promise)>> = const { core::cell::RefCell::new(alloc::vec::Vec::new()) };
+}
+
 pub fn handle_callback(url: JsValue, options: JsValue) -> Promise {
     let Some(window) = web_sys::window() else { return Promise::resolve(&JsValue::NULL) };
     let url = match url.as_string() {
@@ -38,15 +44,24 @@ pub fn handle_callback(url: JsValue, options: JsValue) -> Promise {
         None if url.is_undefined() || url.is_null() => window.location().href().unwrap_or_default(),
         None => return Promise::reject(&ConnectError::new(ErrorCode::InvalidCallback, "the callback URL must be a string").into()),
     };
+    if let Some(answer) = ANSWERED.with(|answered| answered.borrow().iter().find(|(seen, _)| *seen == url).map(|(_, answer)| answer.clone())) {
+        return answer;
+    }
+    let answer = answer_callback(&window, url.clone(), options);
+    ANSWERED.with(|answered| answered.borrow_mut().push((url, answer.clone())));
+    answer
+}
+
+fn answer_callback(window: &web_sys::Window, url: String, options: JsValue) -> Promise {
     let Some(state) = callback_state(&url) else { return Promise::resolve(&JsValue::NULL) };
-    clean_address_bar(&window, &url);
+    clean_address_bar(window, &url);
 
     let transaction_key = storage::key(TRANSACTION_PREFIX, &state);
     let has_transaction = storage::get(Area::Session, &transaction_key).is_some();
     let popup_marker = storage::get(Area::Local, &storage::key(POPUP_MARKER_PREFIX, &state)).is_some();
     let has_opener = window.opener().is_ok_and(|opener| opener.is_object());
     if popup_marker || (has_opener && !has_transaction) {
-        relay_to_opener(&window, &url);
+        relay_to_opener(window, &url);
         let _ = window.close();
         return Promise::resolve(&JsValue::NULL);
     }

@@ -224,6 +224,18 @@ impl Connect {
     }
 }
 
+impl Connect {
+    /// Another handle on the same connection (the button keeps one).
+    pub(crate) fn handle(&self) -> Connect {
+        Connect { inner: self.inner.clone() }
+    }
+
+    /// The connection's events, for Rust observers.
+    pub(crate) fn events(&self) -> &Events {
+        &self.inner.events
+    }
+}
+
 fn busy() -> ConnectError {
     ConnectError::new(ErrorCode::Busy, "a flow of this connection is already in progress")
 }
