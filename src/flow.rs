@@ -119,6 +119,21 @@ pub fn judge_popup_closed(evidence: PopupEvidence) -> PopupClosed {
 /// `url` with the authorization response parameters taken out of its query and fragment, the
 /// app's own parameters kept exactly as written. `None` when nothing had to go.
 pub fn strip_oauth_params(url: &str) -> Option<String> {
+    strip_params(url, &OAUTH_RESPONSE_PARAMS)
+}
+
+/// The parameters a provider adds to its answer besides the OAuth ones (Turnqey's result,
+/// Liquid's session id): they leave the address bar too, once the flow's kind is known.
+pub fn provider_response_params(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "turnqey" => &["collection", "identity", "platform", "status"],
+        "liquid" => &["session_id"],
+        _ => &[],
+    }
+}
+
+/// `url` without the parameters named in `names` (query and fragment); `None` when none was there.
+pub fn strip_params(url: &str, names: &[&str]) -> Option<String> {
     let (before_fragment, fragment) = match url.split_once('#') {
         Some((before, fragment)) => (before, Some(fragment)),
         None => (url, None),
@@ -133,7 +148,7 @@ pub fn strip_oauth_params(url: &str) -> Option<String> {
             .split('&')
             .filter(|segment| {
                 let name = form_parse(segment).into_iter().next().map(|(name, _)| name).unwrap_or_default();
-                let drop = OAUTH_RESPONSE_PARAMS.contains(&name.as_str());
+                let drop = names.contains(&name.as_str());
                 changed |= drop;
                 !drop && !segment.is_empty()
             })
@@ -219,6 +234,11 @@ mod tests {
         assert_eq!(strip_oauth_params("http://localhost/cb#code=a&state=s&x=1").as_deref(), Some("http://localhost/cb#x=1"));
         assert_eq!(strip_oauth_params("http://localhost/cb?error=access_denied&error_description=no").as_deref(), Some("http://localhost/cb"));
         assert_eq!(strip_oauth_params("http://localhost/page?x=1"), None);
+        assert_eq!(
+            strip_params("http://localhost/cb?keep=1&session_id=abc", provider_response_params("liquid")).as_deref(),
+            Some("http://localhost/cb?keep=1")
+        );
+        assert_eq!(provider_response_params("oidc"), &[] as &[&str]);
     }
 
     #[test]

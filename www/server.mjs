@@ -39,7 +39,12 @@ const MOUNTS = [
 // Only when asked for: the demo never serves the test pages.
 const TEST_MOUNT = ["/test/", join(root, "tests", "e2e", "pages")];
 // Clean URLs for the pages.
-const PAGES = { "/": "/index.html", "/callback": "/callback.html", "/test/callback": "/test/callback.html" };
+const PAGES = {
+  "/": "/index.html",
+  "/callback": "/callback.html",
+  "/test/callback": "/test/callback.html",
+  "/test/react/": "/test/react/index.html",
+};
 
 async function serveStatic(req, res, mounts) {
   const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
@@ -171,7 +176,7 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
   const { port: appPort, v6 } = await listenOnLoopback(app, port);
   const appOrigin = `http://localhost:${appPort}`;
   const redirectUris = [`${appOrigin}/callback`];
-  if (testPages) redirectUris.push(`${appOrigin}/test/callback`, `${appOrigin}/test/callback?from=app`);
+  if (testPages) redirectUris.push(`${appOrigin}/test/callback`, `${appOrigin}/test/callback?from=app`, `${appOrigin}/test/react/`);
   const provider = await startOidcProvider({
     clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: redirectUris }],
     accessTokenTtlSeconds,
@@ -197,7 +202,11 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
       tokenEndpoint,
       exchangeEndpoint,
       clientId: DEMO_CLIENT_ID,
-      redirectUris: { plain: `${appOrigin}/test/callback`, params: `${appOrigin}/test/callback?from=app` },
+      redirectUris: {
+        plain: `${appOrigin}/test/callback`,
+        params: `${appOrigin}/test/callback?from=app`,
+        react: `${appOrigin}/test/react/`,
+      },
     };
   }
   const integrations = await startIntegrations({

@@ -26,7 +26,9 @@ use crate::browser::timers::now_ms;
 use crate::config::ConnectConfig;
 use crate::encoding::parse_decimal;
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::flow::{callback_state, strip_oauth_params, Transaction, CALLBACK_MESSAGE_TYPE, TRANSACTION_TTL_MS};
+use crate::flow::{
+    callback_state, provider_response_params, strip_params, Transaction, CALLBACK_MESSAGE_TYPE, OAUTH_RESPONSE_PARAMS, TRANSACTION_TTL_MS,
+};
 
 /// `sessionStorage` keys that remember handled callbacks: prefix + state.
 const HANDLED_PREFIX: &str = "oauth-connect:done:";
@@ -54,7 +56,10 @@ pub fn handle_callback(url: JsValue, options: JsValue) -> Promise {
 
 fn answer_callback(window: &web_sys::Window, url: String, options: JsValue) -> Promise {
     let Some(state) = callback_state(&url) else { return Promise::resolve(&JsValue::NULL) };
-    clean_address_bar(window, &url);
+    let in_address_bar = window.location().href().is_ok_and(|current| current == url);
+    if in_address_bar {
+        clean_address_bar(window, &OAUTH_RESPONSE_PARAMS);
+    }
 
     let transaction_key = storage::key(TRANSACTION_PREFIX, &state);
     let has_transaction = storage::get(Area::Session, &transaction_key).is_some();
@@ -65,16 +70,14 @@ fn answer_callback(window: &web_sys::Window, url: String, options: JsValue) -> P
         let _ = window.close();
         return Promise::resolve(&JsValue::NULL);
     }
-    future_to_promise(async move { complete_redirect(url, state, options).await.map_err(JsValue::from) })
+    future_to_promise(async move { complete_redirect(url, state, options, in_address_bar).await.map_err(JsValue::from) })
 }
 
-/// Only the address bar's copy is cleaned; the URL given to this function is left as it was.
-fn clean_address_bar(window: &web_sys::Window, url: &str) {
+/// Take `names` out of the address bar (`history.replaceState`); only when the callback being
+/// handled is the page's own URL.
+fn clean_address_bar(window: &web_sys::Window, names: &[&str]) {
     let current = window.location().href().unwrap_or_default();
-    if current != url {
-        return;
-    }
-    if let (Some(cleaned), Ok(history)) = (strip_oauth_params(&current), window.history()) {
+    if let (Some(cleaned), Ok(history)) = (strip_params(&current, names), window.history()) {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&cleaned));
     }
 }
@@ -92,7 +95,7 @@ fn relay_to_opener(window: &web_sys::Window, url: &str) {
     crate::browser::channel::post(&message);
 }
 
-async fn complete_redirect(url: String, state: String, options: JsValue) -> Result<JsValue> {
+async fn complete_redirect(url: String, state: String, options: JsValue, in_address_bar: bool) -> Result<JsValue> {
     let transaction_key = storage::key(TRANSACTION_PREFIX, &state);
     let handled_key = storage::key(HANDLED_PREFIX, &state);
     let Some(stored) = storage::get(Area::Session, &transaction_key) else {
@@ -112,6 +115,9 @@ async fn complete_redirect(url: String, state: String, options: JsValue) -> Resu
     let stored = js::parse_json(&stored).ok_or(ConnectError::new(ErrorCode::UnknownState, "the stored transaction is damaged"))?;
     let transaction = Transaction::from_fields(&JsFields(stored))?;
     let config = ConnectConfig::parse(&transaction.config)?;
+    if let (true, Some(window)) = (in_address_bar, web_sys::window()) {
+        clean_address_bar(&window, provider_response_params(config.kind()));
+    }
     let events = Events::from_object(&options, config.kind());
     let outcome = finish_transaction(&url, transaction, &config, &events).await;
     match &outcome {
