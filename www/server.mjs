@@ -166,10 +166,15 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
     res.writeHead(500, { "content-type": "text/plain" }).end(String(error?.message ?? error));
   };
   const routes = {};
+  let provider = null;
   const app = http.createServer((req, res) => {
     const path = new URL(req.url, "http://x").pathname;
     if (path === "/config.json") return sendJson(res, 200, config);
     if (path === "/api/oauth2/exchange") return exchangeRoute(req, res, exchange).catch(fail(res));
+    // A demo control: the provider revokes every grant, as when a user removes the app's access.
+    if (path === "/api/demo/oidc/revoke" && req.method === "POST") {
+      return provider.revokeAllGrants().then((revoked) => sendJson(res, 200, { revoked }), fail(res));
+    }
     if (routes[path]) return routes[path](req, res).catch(fail(res));
     serveStatic(req, res, mounts).catch(fail(res));
   });
@@ -177,7 +182,7 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
   const appOrigin = `http://localhost:${appPort}`;
   const redirectUris = [`${appOrigin}/callback`];
   if (testPages) redirectUris.push(`${appOrigin}/test/callback`, `${appOrigin}/test/callback?from=app`, `${appOrigin}/test/react/`);
-  const provider = await startOidcProvider({
+  provider = await startOidcProvider({
     clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: redirectUris }],
     accessTokenTtlSeconds,
   });

@@ -83,6 +83,7 @@ describe("the demo page", () => {
     const problems = watchPage(page);
     await page.goto(`${server.appOrigin}/`);
     await page.waitForSelector("body[data-ready=true]");
+    await page.click("details summary"); // "Under the hood"
     const verifier = await page.textContent("#verifier");
     const challenge = await page.textContent("#challenge");
     const state = await page.textContent("#state");
@@ -110,6 +111,7 @@ describe("the demo page", () => {
     const page = await context.newPage();
     await page.goto(`${server.appOrigin}/`);
     await page.waitForSelector("body[data-ready=true]");
+    await page.click("details summary");
     await page.click("#open-provider");
     await page.waitForURL(`${server.provider.issuer}/interaction/**`);
     await page.click("#approve");
@@ -127,6 +129,7 @@ describe("the demo page", () => {
     const page = await context.newPage();
     await page.goto(`${server.appOrigin}/`);
     await page.waitForSelector("body[data-ready=true]");
+    await page.click("details summary");
     await page.click("#open-provider");
     await page.waitForURL(`${server.provider.issuer}/interaction/**`);
     await page.click("#deny");

@@ -46,6 +46,9 @@ async function finishWithConnect() {
   try {
     const result = await handleCallback();
     if (!result) return; // a popup's callback: relayed to the opener, and this window closes
+    // A redirect flow: the demo page shows the result; a copy waits for it in this tab.
+    sessionStorage.setItem(`oauth-connect-demo:result:${result.provider}`, JSON.stringify(result));
+    if (result.returnTo) return location.replace(result.returnTo);
     $("outcome").textContent = "Connected.";
     $("outcome").dataset.outcome = "ok";
     show([
