@@ -145,6 +145,9 @@ describe("popup flow", () => {
     const context = await newContext(browser, t);
     const { page, events } = await openApp(context, server, { kind: "oidc", timeoutMs: 20_000 });
     const popup = await startPopup(page, server);
+    // The user reads the consent page while the opener notices the cut (a 200 ms poll); an
+    // instant approve could finish the flow before it does.
+    await until(() => eventNames(events).includes("popup_severed"), { what: "popup_severed" });
     await answerInPopup(popup); // the callback page closes it: the relay went over BroadcastChannel
     const { result, error } = await outcome(page);
     assert.equal(error, undefined);
