@@ -134,14 +134,7 @@ pub fn provider_response_params(kind: &str) -> &'static [&'static str] {
 
 /// `url` without the parameters named in `names` (query and fragment); `None` when none was there.
 pub fn strip_params(url: &str, names: &[&str]) -> Option<String> {
-    let (before_fragment, fragment) = match url.split_once('#') {
-        Some((before, fragment)) => (before, Some(fragment)),
-        None => (url, None),
-    };
-    let (base, query) = match before_fragment.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (before_fragment, None),
-    };
+    let (base, query, fragment) = crate::url::split_query_fragment(url);
     let mut changed = false;
     let mut keep = |component: &str| -> String {
         let kept: Vec<&str> = component

@@ -61,14 +61,7 @@ impl<'a> WebUrl<'a> {
         } else {
             return Err(UrlProblem::NotAbsoluteHttp);
         };
-        let (before_fragment, fragment) = match rest.split_once('#') {
-            Some((before, fragment)) => (before, Some(fragment)),
-            None => (rest, None),
-        };
-        let (before_query, query) = match before_fragment.split_once('?') {
-            Some((before, query)) => (before, Some(query)),
-            None => (before_fragment, None),
-        };
+        let (before_query, query, fragment) = split_query_fragment(rest);
         let (authority, path) = match before_query.find('/') {
             Some(slash) => before_query.split_at(slash),
             None => (before_query, ""),
@@ -175,11 +168,21 @@ pub fn query_and_fragment(text: &str) -> Option<(Option<&str>, Option<&str>)> {
     if !scheme_ok || rest.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return None;
     }
-    let (before_fragment, fragment) = match rest.split_once('#') {
+    let (_, query, fragment) = split_query_fragment(rest);
+    Some((query, fragment))
+}
+
+/// `text` cut at its first `#` (the fragment) and then at the first `?` before it (the query):
+/// `(before the query, query, fragment)`, without the `?` and `#`.
+pub fn split_query_fragment(text: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (before_fragment, fragment) = match text.split_once('#') {
         Some((before, fragment)) => (before, Some(fragment)),
-        None => (rest, None),
+        None => (text, None),
     };
-    Some((before_fragment.split_once('?').map(|(_, query)| query), fragment))
+    match before_fragment.split_once('?') {
+        Some((before, query)) => (before, Some(query), fragment),
+        None => (before_fragment, None, fragment),
+    }
 }
 
 #[cfg(test)]
