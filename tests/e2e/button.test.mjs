@@ -203,3 +203,28 @@ describe("the connect button", () => {
     assert.equal(context.pages().length, 1);
   });
 });
+
+describe("the connect button, more", () => {
+  test("in an in-app browser, auto mode goes straight to a redirect (no popup tried)", { timeout: 30_000 }, async (t) => {
+    const context = await browser.newContext({
+      userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Instagram 300.0.0",
+    });
+    t.after(() => context.close());
+    const { page, events } = await openButtonPage(context, { mode: "auto" });
+    await page.click(BUTTON);
+    await page.waitForURL(`${server.provider.issuer}/interaction/**`);
+    const names = eventNames(events);
+    assert.ok(names.includes("redirect"), names.join(","));
+    assert.equal(names.includes("open"), false, "no popup was tried");
+    assert.equal(context.pages().length, 1);
+  });
+
+  test("CSS custom properties restyle the button", { timeout: 30_000 }, async (t) => {
+    const context = await newContext(browser, t);
+    const { page } = await openButtonPage(context);
+    await page.addStyleTag({ content: "#host { --oauth-connect-bg: rgb(10, 20, 30); --oauth-connect-radius: 3px; }" });
+    // The colour eases in (a short transition): wait for it to settle.
+    await page.waitForFunction((selector) => getComputedStyle(document.querySelector(selector)).backgroundColor === "rgb(10, 20, 30)", BUTTON);
+    assert.equal(await page.$eval(BUTTON, (button) => getComputedStyle(button).borderTopLeftRadius), "3px");
+  });
+});

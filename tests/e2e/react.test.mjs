@@ -79,7 +79,7 @@ describe("React", () => {
     await page.waitForURL(`${server.provider.issuer}/interaction/**`);
     await page.click("#approve");
     await page.waitForURL(`${server.appOrigin}/test/react/**`);
-    await page.waitForFunction(() => document.querySelector("#shown").textContent !== "");
+    await page.waitForFunction(() => (document.querySelector("#shown")?.textContent ?? "") !== "");
     assert.deepEqual(JSON.parse(await page.textContent("#shown")), { via: "callback", provider: "oidc", tokens: true });
     assert.equal(server.provider.stats.tokenRequests.authorization_code, 1, "the code was redeemed once");
     assert.equal(new URL(page.url()).search, "");
