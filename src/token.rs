@@ -158,19 +158,6 @@ pub fn is_invalid_grant(error: &ConnectError) -> bool {
     error.provider().is_some_and(|provider| provider.error == "invalid_grant")
 }
 
-/// A list of strings joined by spaces (`scope`).
-pub fn join_scope(scope: &[String]) -> String {
-    let mut joined = String::new();
-    for (index, item) in scope.iter().enumerate() {
-        if index > 0 {
-            joined.push(' ');
-        }
-        joined.push_str(item);
-    }
-    joined
-}
-
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,19 +12,19 @@ use wasm_bindgen::prelude::*;
 
 use crate::authorize::{build_authorize_url, code_flow_url, CodeFlowRequest, ParamValue};
 use crate::browser::events::{Events, Mode};
-use crate::browser::http::{self, HttpResponse};
+use crate::browser::http;
 use crate::browser::js::{self, JsFields};
 use crate::browser::timers::now_ms;
 use crate::browser::tokens::{token_set_to_js, Slot};
 use crate::callback::{check_response, parse_callback, CallbackExpectation};
 use crate::config::{check_url, discovery_endpoints, discovery_url, CodeHandling, ConnectConfig, LiquidConfig, ProviderConfig, TorqueConfig, TurnqeyConfig};
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{opt_string, Fields};
+use crate::fields::opt_string;
 use crate::id_token::{check_claims, jwt_payload, IdTokenExpectation};
 use crate::pkce::{create_pkce, PkceVerifier, S256};
 use crate::secret::Secret;
 use crate::state::random_state;
-use crate::token::{self, join_scope};
+use crate::token;
 
 /// The authorization and token endpoints of an OAuth 2.0 / OIDC config (the token endpoint
 /// only where the browser redeems the code).
@@ -64,18 +64,6 @@ pub struct Prepared {
     /// OAuth 2.0 / OIDC: the token endpoint the browser redeems the code at.
     pub token_endpoint: Option<String>,
     pub liquid_session: Option<LiquidSession>,
-}
-
-fn backend_refused(response: &HttpResponse) -> ConnectError {
-    token::token_error(response.status, response.object().as_ref().map(|body| body as &dyn Fields))
-}
-
-/// A backend's JSON answer, or `token_error` with what it said.
-fn json_answer(response: HttpResponse) -> Result<JsFields> {
-    match (response.ok(), response.object()) {
-        (true, Some(body)) => Ok(body),
-        _ => Err(backend_refused(&response)),
-    }
 }
 
 /// Prepare the URL of a flow. `collection` is Turnqey's collection to connect into.
@@ -159,9 +147,9 @@ async fn torque_authorize_url(torque: &TorqueConfig, pending: &Pending) -> Resul
         js::set(&request, "externalUserId", user.as_str());
     }
     if !torque.scope.is_empty() {
-        js::set(&request, "scope", join_scope(&torque.scope));
+        js::set(&request, "scope", torque.scope.join(" "));
     }
-    let answer = json_answer(http::post_json(&torque.session_endpoint, &request).await?)?;
+    let answer = http::post_json(&torque.session_endpoint, &request).await?.into_object()?;
     let url = opt_string(&answer, "authorizeUrl", ErrorCode::InvalidConfig)?
         .ok_or(ConnectError::new(ErrorCode::InvalidConfig, "the sessionEndpoint's answer has no authorizeUrl"))?;
     check_url(&url, "authorizeUrl")?;
@@ -179,7 +167,7 @@ async fn turnqey_authorize_url(turnqey: &TurnqeyConfig, pending: &Pending, colle
         js::set(&request, "collection", collection);
     }
     js::set(&request, "state", pending.state.as_str());
-    let answer = json_answer(http::post_json(&turnqey.checksum_endpoint, &request).await?)?;
+    let answer = http::post_json(&turnqey.checksum_endpoint, &request).await?.into_object()?;
     let checksum = opt_string(&answer, "checksum", ErrorCode::InvalidConfig)?
         .filter(|checksum| !checksum.is_empty())
         .ok_or(ConnectError::new(ErrorCode::InvalidConfig, "the checksumEndpoint's answer has no checksum"))?;
@@ -326,7 +314,7 @@ async fn complete_code(url: &str, done: &Completion<'_>, result: &js_sys::Object
         }
         let response = http::post_json(endpoint, &request).await?;
         if !response.ok() {
-            return Err(backend_refused(&response));
+            return Err(response.refused());
         }
         done.events.emit("exchange", Some(done.mode), None);
         js::set(result, "exchange", response.json.unwrap_or(JsValue::NULL));
@@ -336,10 +324,7 @@ async fn complete_code(url: &str, done: &Completion<'_>, result: &js_sys::Object
     let endpoint = done.prepared.token_endpoint.as_deref().ok_or(ConnectError::new(ErrorCode::InvalidConfig, "no token endpoint"))?;
     let body = token::authorization_code_body(&code, config.redirect_uri(), config.client_id(), &done.pending.verifier);
     let response = http::post_form(endpoint, &body).await?;
-    let tokens = match (response.ok(), response.object()) {
-        (true, Some(body)) => token::token_set_from_response(&body, now_ms(), None)?,
-        _ => return Err(backend_refused(&response)),
-    };
+    let tokens = token::token_set_from_response(&response.into_object()?, now_ms(), None)?;
     let subject = match &config.provider {
         ProviderConfig::Oidc(oidc) => {
             let id_token = tokens
@@ -378,7 +363,7 @@ async fn complete_liquid(liquid: &LiquidConfig, url: Option<&str>, done: &Comple
         if !approved {
             return Err(match url {
                 None => ConnectError::new(ErrorCode::PopupClosed, "the window was closed before the Liquid session was approved"),
-                Some(_) => backend_refused(&response),
+                Some(_) => response.refused(),
             });
         }
         done.events.emit("exchange", Some(done.mode), None);

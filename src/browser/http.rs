@@ -24,6 +24,20 @@ impl HttpResponse {
     pub fn object(&self) -> Option<js::JsFields> {
         self.json.as_ref().filter(|json| json.is_object() && !js_sys::Array::is_array(json)).map(|json| js::JsFields(json.clone()))
     }
+
+    /// The refusal this answer stands for: `token_error` with its status and, if the body is an
+    /// OAuth-style error object, the server's `error` fields.
+    pub fn refused(&self) -> ConnectError {
+        crate::token::token_error(self.status, self.object().as_ref().map(|body| body as &dyn crate::fields::Fields))
+    }
+
+    /// A 2xx answer's JSON object, or [`refused`](Self::refused).
+    pub fn into_object(self) -> Result<js::JsFields> {
+        match (self.ok(), self.object()) {
+            (true, Some(body)) => Ok(body),
+            _ => Err(self.refused()),
+        }
+    }
 }
 
 fn network_error() -> ConnectError {

@@ -19,7 +19,6 @@ use crate::browser::timers::{now_ms, sleep};
 use crate::browser::{http, js, locks};
 use crate::config::TokenStorage;
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::Fields;
 use crate::secret::Secret;
 use crate::token::{self, TokenSet};
 
@@ -337,8 +336,5 @@ async fn refresh_holding_lock(slot: Rc<Slot>, plan: Rc<RefreshPlan>, started_wit
 
 async fn request_refresh(plan: &RefreshPlan, refresh_token: &Secret) -> Result<TokenSet> {
     let response = http::post_form(&plan.token_endpoint, &token::refresh_body(refresh_token, &plan.client_id)).await?;
-    match (response.ok(), response.object()) {
-        (true, Some(body)) => token::token_set_from_response(&body, now_ms(), Some(refresh_token)),
-        (_, body) => Err(token::token_error(response.status, body.as_ref().map(|body| body as &dyn Fields))),
-    }
+    token::token_set_from_response(&response.into_object()?, now_ms(), Some(refresh_token))
 }
