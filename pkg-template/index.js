@@ -1,5 +1,8 @@
-// oauth-connect: the package's entry module. A thin shell over the wasm: the init guard, the
-// ConnectError class, and re-exports. Every decision is made in Rust (src/).
+// oauth-connect: the package's entry module. The init guard, the ConnectError class, the public
+// classes and functions as thin shells, and the effect runner: every decision is made in Rust
+// (src/machine/, a sans-IO state machine). The runner sends it what happened as events and
+// carries out each effect it answers with one browser call; it branches on effect kinds only,
+// never on providers, codes, states or URLs.
 import initWasm, * as wasm from "./oauth_connect.js";
 
 /** Every failure of the library. `code` is stable; see the README for the list. */
@@ -23,7 +26,7 @@ let loading = null;
 export default function init(wasmSource) {
   loading ??= initWasm(wasmSource === undefined ? undefined : { module_or_path: wasmSource }).then(
     () => {
-      wasm.__setErrorClass(ConnectError);
+      wasm.tab_open(location.origin);
       ready = true;
     },
     (error) => {
@@ -38,70 +41,425 @@ function notInitialized() {
   return new ConnectError("not_initialized", "oauth-connect is not initialized yet: await init() before calling it");
 }
 
-// Before init() the generated glue would fail with a raw TypeError; callers get a
-// ConnectError("not_initialized") instead.
-const guarded = (fn) =>
-  function (...args) {
+function toError(fields) {
+  const error = new ConnectError(fields.code, fields.message);
+  for (const key of ["error", "errorDescription", "errorUri", "status"]) if (key in fields) error[key] = fields[key];
+  return error;
+}
+
+// ---- the primitives: one string each way -------------------------------------------------
+function primitive(name) {
+  return (...args) => {
     if (!ready) throw notInitialized();
-    return fn.apply(this, args);
+    const answer = JSON.parse(wasm.primitive(name, json(args) ?? "[]"));
+    if (answer.error) throw toError(answer.error);
+    return answer.ok;
   };
+}
 
-export const createPkce = guarded(wasm.createPkce);
-export const pkceChallenge = guarded(wasm.pkceChallenge);
-export const randomState = guarded(wasm.randomState);
-export const idempotencyKey = guarded(wasm.idempotencyKey);
-export const buildAuthorizeUrl = guarded(wasm.buildAuthorizeUrl);
-export const parseCallback = guarded(wasm.parseCallback);
-export const widgetIdentity = guarded(wasm.widgetIdentity);
+export const createPkce = primitive("createPkce");
+export const pkceChallenge = primitive("pkceChallenge");
+export const randomState = primitive("randomState");
+export const idempotencyKey = primitive("idempotencyKey");
+export const buildAuthorizeUrl = primitive("buildAuthorizeUrl");
+export const parseCallback = primitive("parseCallback");
+export const widgetIdentity = primitive("widgetIdentity");
 
+// ---- the runner ---------------------------------------------------------------------------
+/** JSON text of a value, or null when it has none (a function, a cycle, a BigInt). */
+function json(value) {
+  try {
+    return JSON.stringify(value) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+let nextId = 0;
+const calls = new Map(); // call id → { resolve, reject } or, for a synchronous call, { sync: true }
+const handlers = { connection: new Map(), call: new Map(), button: new Map() }; // id → onEvent
+const windows = new Map(); // window id → Window
+const timers = new Map(); // timer id → setTimeout handle
+const locks = new Map(); // lock id → release()
+const buttons = new Map(); // button id → { target, options, elements, listeners }
+let channel = null;
+let listeningToChannel = false;
+
+/** Call an app's function; what it throws is reported, never breaks the runner. */
+function callApp(fn, ...args) {
+  if (typeof fn !== "function") return;
+  try {
+    fn(...args);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+function storageArea(name) {
+  try {
+    return name === "local" ? localStorage : sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+function screenOf() {
+  return [window.screenX, window.screenY, window.outerWidth, window.outerHeight];
+}
+
+function onMessage(event) {
+  feed({ k: "message", origin: event.origin, data: json(event.data) });
+}
+
+function openChannel() {
+  channel ??= new BroadcastChannel("oauth-connect");
+  return channel;
+}
+
+/** Send one event to the core and carry out its effects, in order, before returning. */
+function feed(event) {
+  const effects = JSON.parse(wasm.tab_handle(Date.now(), JSON.stringify(event)));
+  for (const effect of effects) run(effect);
+}
+
+function run(e) {
+  switch (e.k) {
+    case "open": {
+      let popup = null;
+      try {
+        popup = window.open("", "_blank", e.features);
+      } catch {}
+      if (!popup) return feed({ k: "blocked", window: e.window });
+      windows.set(e.window, popup);
+      try {
+        popup.document.title = e.title;
+        popup.document.body.textContent = e.title;
+      } catch {}
+      return feed({ k: "opened", window: e.window, closed: popup.closed });
+    }
+    case "adopt": {
+      const popup = calls.get(e.call)?.window;
+      if (!popup) return feed({ k: "blocked", window: e.window });
+      windows.set(e.window, popup);
+      return feed({ k: "opened", window: e.window, closed: popup.closed });
+    }
+    case "navigate":
+      try {
+        windows.get(e.window).location.href = e.url;
+      } catch {}
+      return;
+    case "poll": {
+      const popup = windows.get(e.window);
+      const closed = !popup || popup.closed;
+      let foreign = false;
+      if (!closed) {
+        try {
+          void popup.location.href;
+        } catch {
+          foreign = true;
+        }
+      }
+      return feed({ k: "windowState", window: e.window, closed, foreign, focus: document.hasFocus() });
+    }
+    case "close": {
+      const popup = windows.get(e.window);
+      windows.delete(e.window);
+      try {
+        if (popup && !popup.closed) popup.close();
+      } catch {}
+      return;
+    }
+    case "fetch": {
+      const headers = { accept: "application/json" };
+      if (e.type) headers["content-type"] = e.type;
+      fetch(e.url, { method: e.method, headers, body: e.body }).then(
+        (response) =>
+          response.text().then(
+            (body) => feed({ k: "http", request: e.request, status: response.status, body }),
+            () => feed({ k: "http", request: e.request, status: response.status, body: "" }),
+          ),
+        () => feed({ k: "http", request: e.request, failed: true }),
+      );
+      return;
+    }
+    case "read": {
+      const area = storageArea(e.area);
+      const entries = [];
+      try {
+        for (let i = 0; i < area.length; i++) {
+          const key = area.key(i);
+          if (key?.startsWith(e.prefix)) entries.push([key, area.getItem(key)]);
+        }
+      } catch {}
+      return feed({ k: "entries", read: e.read, entries });
+    }
+    case "write":
+      try {
+        storageArea(e.area).setItem(e.key, e.value);
+      } catch {}
+      return;
+    case "remove":
+      try {
+        storageArea(e.area).removeItem(e.key);
+      } catch {}
+      return;
+    case "listen":
+      if (e.source === "messages") window.addEventListener("message", onMessage);
+      else {
+        listeningToChannel = true;
+        openChannel().onmessage = (event) => feed({ k: "channel", data: json(event.data) });
+      }
+      return;
+    case "unlisten":
+      if (e.source === "messages") window.removeEventListener("message", onMessage);
+      else {
+        listeningToChannel = false;
+        channel?.close();
+        channel = null;
+      }
+      return;
+    case "broadcast":
+      openChannel().postMessage(e.message);
+      if (!listeningToChannel) {
+        channel.close();
+        channel = null;
+      }
+      return;
+    case "toOpener":
+      try {
+        window.opener?.postMessage(e.message, location.origin);
+      } catch {}
+      return;
+    case "closeSelf":
+      window.close();
+      return;
+    case "lock":
+      if (!navigator.locks) {
+        locks.set(e.lock, () => {});
+        return feed({ k: "granted", lock: e.lock });
+      }
+      navigator.locks.request(e.name, () => new Promise((release) => {
+        locks.set(e.lock, release);
+        feed({ k: "granted", lock: e.lock });
+      }));
+      return;
+    case "unlock":
+      locks.get(e.lock)?.();
+      locks.delete(e.lock);
+      return;
+    case "timer":
+      timers.set(e.timer, setTimeout(() => {
+        timers.delete(e.timer);
+        feed({ k: "fired", timer: e.timer });
+      }, e.ms));
+      return;
+    case "cancelTimer":
+      clearTimeout(timers.get(e.timer));
+      timers.delete(e.timer);
+      return;
+    case "replaceUrl":
+      history.replaceState(history.state, "", e.url);
+      return;
+    case "navigateSelf":
+      location.assign(e.url);
+      return;
+    case "resolve":
+    case "reject": {
+      const call = calls.get(e.call);
+      if (!call) return;
+      calls.delete(e.call);
+      handlers.call.delete(e.call);
+      call.cleanup?.();
+      if (call.sync) call.outcome = e;
+      else if (e.k === "resolve") call.resolve(e.value);
+      else call.reject(toError(e.error));
+      return;
+    }
+    case "emit":
+      callApp(handlers[e.to].get(e.id), e.name, e.meta);
+      return;
+    case "createButton":
+      return createButton(e.button);
+    case "draw":
+      return drawButton(e);
+    case "callButton": {
+      const options = buttons.get(e.button)?.options;
+      callApp(options?.[e.callback], "error" in e ? toError(e.error) : e.value);
+      return;
+    }
+    case "removeButton": {
+      const button = buttons.get(e.button);
+      buttons.delete(e.button);
+      handlers.button.delete(e.button);
+      button?.elements.wrapper.remove();
+      return;
+    }
+  }
+}
+
+/** A promise for the core's answer to `event` (its `call` is filled in). */
+function asyncCall(event, extra) {
+  const call = ++nextId;
+  return new Promise((resolve, reject) => {
+    calls.set(call, { resolve, reject, ...extra });
+    feed({ ...event, call });
+  });
+}
+
+/** The core's answer to `event`, synchronously: its value, or the ConnectError thrown. */
+function syncCall(event) {
+  const call = ++nextId;
+  const record = { sync: true };
+  calls.set(call, record);
+  feed({ ...event, call });
+  calls.delete(call);
+  if (record.outcome?.k === "reject") throw toError(record.outcome.error);
+  return record.outcome?.value;
+}
+
+// ---- the public classes ---------------------------------------------------------------------
 /** `handleCallback(url?, options?)`: run it on the redirectUri page, on every load. */
 export function handleCallback(url, options) {
   if (!ready) return Promise.reject(notInitialized());
-  return wasm.handleCallback(url, options);
+  const call = nextId + 1;
+  if (options?.onEvent) handlers.call.set(call, options.onEvent);
+  return asyncCall({ k: "handleCallback", url: url ?? null, href: location.href, hasOpener: !!window.opener });
 }
 
-// The wasm object behind each Connect, for mountConnectButton.
-const wasmConnect = new WeakMap();
+// The core's id of each Connect, for mountConnectButton.
+const connectionIds = new WeakMap();
 
-/** One connection to one provider; see the README. Every method delegates to the wasm. */
+/** One connection to one provider; see the README. Every method asks the core. */
 export class Connect {
-  #inner;
+  #id;
   constructor(config) {
     if (!ready) throw notInitialized();
-    this.#inner = new wasm.Connect(config);
-    wasmConnect.set(this, this.#inner);
+    this.#id = ++nextId;
+    syncCall({ k: "newConnect", connection: this.#id, config: config !== null && typeof config === "object" ? config : null });
+    if (typeof config.onEvent === "function") handlers.connection.set(this.#id, config.onEvent);
+    connectionIds.set(this, this.#id);
   }
   popup(options) {
-    return this.#inner.popup(options);
+    if (!ready) return Promise.reject(notInitialized());
+    const event = { k: "call", op: "popup", connection: this.#id, screen: screenOf(), timeoutMs: options?.timeoutMs };
+    const extra = {};
+    if (options && "window" in options && options.window !== undefined) {
+      event.window = options.window !== null;
+      extra.window = options.window;
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) event.aborted = true;
+    else if (signal) {
+      const call = nextId + 1;
+      const abort = () => feed({ k: "aborted", call });
+      signal.addEventListener("abort", abort);
+      extra.cleanup = () => signal.removeEventListener("abort", abort);
+    }
+    return asyncCall(event, extra);
   }
   redirect(options) {
-    return this.#inner.redirect(options);
+    if (!ready) return Promise.reject(notInitialized());
+    return asyncCall({ k: "call", op: "redirect", connection: this.#id, returnTo: options?.returnTo });
   }
   accessToken() {
-    return this.#inner.accessToken();
+    return asyncCall({ k: "call", op: "accessToken", connection: this.#id });
   }
   refresh() {
-    return this.#inner.refresh();
+    return asyncCall({ k: "call", op: "refresh", connection: this.#id });
   }
   tokens() {
-    return this.#inner.tokens();
+    return JSON.parse(wasm.tab_tokens(this.#id));
   }
   get status() {
-    return this.#inner.status;
+    return wasm.tab_status(this.#id);
   }
   requireReconnect() {
-    this.#inner.requireReconnect();
+    syncCall({ k: "call", op: "requireReconnect", connection: this.#id });
   }
   disconnect() {
-    this.#inner.disconnect();
+    syncCall({ k: "call", op: "disconnect", connection: this.#id });
   }
 }
 
-/** `mountConnectButton(target, options)`: a native button driven by the wasm (src/button.rs). */
+// ---- the connect button: elements made here, drawn and decided by the core -------------------
+function createButton(id) {
+  const { target } = buttons.get(id);
+  const document = target.ownerDocument ?? window.document;
+  const make = (tag, className, attributes) => {
+    const element = document.createElement(tag);
+    element.className = className;
+    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+    return element;
+  };
+  const wrapper = make("span", "oauth-connect", { part: "wrapper" });
+  const button = make("button", "oauth-connect-button", { part: "button", type: "button" });
+  const cancel = make("button", "oauth-connect-cancel", { part: "cancel", type: "button" });
+  cancel.hidden = true;
+  const live = make("span", "oauth-connect-live", { role: "status", "aria-live": "polite" });
+  wrapper.append(button, cancel, live);
+  target.appendChild(wrapper);
+  button.addEventListener("click", () => feed({ k: "click", button: id, screen: screenOf() }));
+  cancel.addEventListener("click", () => feed({ k: "cancel", button: id }));
+  buttons.get(id).elements = { wrapper, button, cancel, live };
+}
+
+function drawButton(e) {
+  const elements = buttons.get(e.button)?.elements;
+  if (!elements) return;
+  const { button, cancel, live } = elements;
+  const attribute = (name, on, value = "true") => (on ? button.setAttribute(name, value) : button.removeAttribute(name));
+  button.textContent = e.label;
+  button.setAttribute("data-state", e.state);
+  attribute("aria-busy", e.busy);
+  button.disabled = e.busy;
+  attribute("aria-disabled", e.inert);
+  cancel.textContent = e.cancelLabel;
+  cancel.hidden = !e.cancelShown;
+  live.textContent = e.announcement;
+}
+
+/** `mountConnectButton(target, options)`: a native button driven by the core (src/machine/button.rs). */
 export function mountConnectButton(target, options) {
   if (!ready) throw notInitialized();
-  const connect = wasmConnect.get(options?.config);
-  return connect ? wasm.mountConnectButtonWith(target, options, connect) : wasm.mountConnectButton(target, options);
+  const given = options?.config;
+  if (!(target instanceof Node)) throw new ConnectError("invalid_config", "mountConnectButton needs a target element");
+  if (given === null || typeof given !== "object") {
+    throw new ConnectError("invalid_config", "mountConnectButton needs options.config: a provider config or a Connect");
+  }
+  const connection = connectionIds.get(given) ?? connectionIds.get(new Connect(given));
+  const id = ++nextId;
+  buttons.set(id, { target, options, elements: null });
+  if (typeof options.onEvent === "function") handlers.button.set(id, options.onEvent);
+  try {
+    syncCall({
+      k: "mount",
+      button: id,
+      connection,
+      options: { mode: options.mode, labels: options.labels },
+      userAgent: navigator.userAgent,
+      returnTo: location.pathname + location.search + location.hash,
+    });
+  } catch (error) {
+    buttons.delete(id);
+    handlers.button.delete(id);
+    throw error;
+  }
+  return {
+    get element() {
+      return buttons.get(id)?.elements?.button ?? null;
+    },
+    get state() {
+      return wasm.tab_button_state(id);
+    },
+    setState(state) {
+      syncCall({ k: "setState", button: id, state });
+    },
+    destroy() {
+      feed({ k: "destroy", button: id });
+    },
+  };
 }
 
 /**

@@ -1,0 +1,215 @@
+//! The connect buttons of the tab: their states, labels and decisions (`button_state.rs` holds
+//! the pure rules), driving their connection directly. Drawing is an effect (`Draw`): the
+//! runner only sets text and attributes. A button follows its connection's status as it
+//! changes (checked after every event), with no polling.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{Caller, Tab};
+use crate::button_state::{click_action, failure_handling, state_for_status, ButtonMode, ButtonState, ClickAction, FailureHandling};
+use crate::effect::{ButtonCallback, Drawing, Effect, Id, PopupOptions};
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::{opt_string, Fields, Value};
+
+const LABEL_NAMES: [&str; 7] = ["idle", "connecting", "connected", "reconnect", "error", "waiting", "cancel"];
+
+pub struct Button {
+    pub(crate) id: Id,
+    pub(crate) connection: Id,
+    mode: ButtonMode,
+    labels: Vec<(String, String)>,
+    pub(crate) state: ButtonState,
+    /// COOP cut the popup: show "waiting" and a Cancel.
+    severed: bool,
+    /// The button's flow is running.
+    flowing: bool,
+    in_app_browser: bool,
+    /// Where a redirect comes back to (the page's path, query and fragment).
+    return_to: String,
+    /// The error message shown in the live region.
+    message: Option<String>,
+}
+
+fn invalid(message: &'static str) -> ConnectError {
+    ConnectError::new(ErrorCode::InvalidConfig, message)
+}
+
+fn read_options(options: &str) -> Result<(ButtonMode, Vec<(String, String)>)> {
+    let record = match crate::json::parse(options) {
+        Ok(Value::Record(record)) => record,
+        _ => Vec::new(),
+    };
+    let mode = ButtonMode::parse(opt_string(&record, "mode", ErrorCode::InvalidConfig)?.as_deref())
+        .ok_or_else(|| invalid("mode must be \"popup\", \"redirect\" or \"auto\""))?;
+    let mut labels = Vec::new();
+    if let Value::Record(given) = record.get("labels") {
+        for name in LABEL_NAMES {
+            if let Some(label) = opt_string(&given, name, ErrorCode::InvalidConfig)? {
+                labels.push((String::from(name), label));
+            }
+        }
+    }
+    Ok((mode, labels))
+}
+
+impl Tab {
+    fn button_index(&self, id: Id) -> Option<usize> {
+        self.buttons.iter().position(|button| button.id == id)
+    }
+
+    pub(crate) fn mount_button(&mut self, call: Id, id: Id, connection: Id, options: &str, in_app_browser: bool, return_to: String) {
+        if self.connection(connection).is_none() {
+            return self.reject(call, invalid("mountConnectButton needs options.config: a provider config or a Connect"));
+        }
+        let (mode, labels) = match read_options(options) {
+            Ok(read) => read,
+            Err(error) => return self.reject(call, error),
+        };
+        let state = state_for_status(self.status(connection), ButtonState::Idle);
+        self.buttons.push(Button { id, connection, mode, labels, state, severed: false, flowing: false, in_app_browser, return_to, message: None });
+        self.effects.push(Effect::CreateButton { button: id });
+        self.draw(id);
+        self.effects.push(Effect::Resolve { call, json: String::from("null") });
+    }
+
+    fn label(button: &Button, name: &str, default: &'static str) -> String {
+        button.labels.iter().find(|(key, _)| key == name).map(|(_, label)| label.clone()).unwrap_or_else(|| String::from(default))
+    }
+
+    fn draw(&mut self, id: Id) {
+        let Some(button) = self.buttons.iter().find(|button| button.id == id) else { return };
+        let state = button.state;
+        let waiting = state == ButtonState::Connecting && button.severed;
+        let label = if waiting { Self::label(button, "waiting", "Waiting for the other window…") } else { Self::label(button, state.as_str(), state.default_label()) };
+        let announcement = match (&button.message, waiting) {
+            (Some(message), _) => message.clone(),
+            (None, true) => String::from("Waiting for the sign-in window. Press Cancel to stop."),
+            (None, false) => String::from(state.announcement()),
+        };
+        let drawing = Drawing {
+            state: state.as_str(),
+            label,
+            busy: state == ButtonState::Connecting,
+            inert: state == ButtonState::Connected,
+            cancel_label: Self::label(button, "cancel", "Cancel"),
+            cancel_shown: waiting,
+            announcement,
+        };
+        self.effects.push(Effect::Draw { button: id, drawing });
+    }
+
+    fn set_state(&mut self, id: Id, state: ButtonState, message: Option<String>) {
+        let Some(index) = self.button_index(id) else { return };
+        let button = &mut self.buttons[index];
+        button.state = state;
+        button.message = message;
+        if state != ButtonState::Connecting {
+            button.severed = false;
+        }
+        self.draw(id);
+    }
+
+    /// A click: the popup opens in this very turn.
+    pub(crate) fn button_clicked(&mut self, id: Id, screen: [f64; 4]) {
+        let Some(button) = self.buttons.iter().find(|button| button.id == id) else { return };
+        match click_action(button.state, button.mode, button.in_app_browser) {
+            ClickAction::Ignore => {}
+            ClickAction::Popup => self.button_popup(id, screen),
+            ClickAction::Redirect => self.button_redirect(id),
+        }
+    }
+
+    fn button_popup(&mut self, id: Id, screen: [f64; 4]) {
+        let Some(index) = self.button_index(id) else { return };
+        self.buttons[index].flowing = true;
+        let connection = self.buttons[index].connection;
+        self.set_state(id, ButtonState::Connecting, None);
+        self.start_popup(connection, Caller::Button(id), PopupOptions { screen, ..PopupOptions::default() });
+    }
+
+    fn button_redirect(&mut self, id: Id) {
+        let Some(index) = self.button_index(id) else { return };
+        self.buttons[index].flowing = true;
+        let (connection, return_to) = (self.buttons[index].connection, self.buttons[index].return_to.clone());
+        self.set_state(id, ButtonState::Connecting, None);
+        self.start_redirect(connection, Caller::Button(id), Value::Text(return_to));
+    }
+
+    pub(crate) fn cancel_clicked(&mut self, id: Id) {
+        if let Some(job) = self.jobs.iter().find(|job| job.caller == Caller::Button(id)).map(|job| job.id) {
+            self.end_job(job, Err(super::flow::aborted()));
+        }
+    }
+
+    pub(crate) fn button_severed(&mut self, id: Id) {
+        if let Some(index) = self.button_index(id) {
+            if self.buttons[index].flowing {
+                self.buttons[index].severed = true;
+                self.draw(id);
+            }
+        }
+    }
+
+    /// The button's flow ended.
+    pub(crate) fn button_flow_ended(&mut self, id: Id, outcome: Result<Value>) {
+        let Some(index) = self.button_index(id) else { return };
+        self.buttons[index].flowing = false;
+        let (mode, connection) = (self.buttons[index].mode, self.buttons[index].connection);
+        match outcome {
+            Ok(result) => {
+                // A redirect flow "ends" as the page leaves: the button stays on connecting.
+                if matches!(result, Value::Other) {
+                    return;
+                }
+                self.set_state(id, ButtonState::Connected, None);
+                self.effects.push(Effect::CallButton { button: id, callback: ButtonCallback::Success, json: Some(crate::json::to_string(&result)), error: None });
+            }
+            Err(error) => match failure_handling(error.code(), mode) {
+                FailureHandling::FallBackToRedirect => self.button_redirect(id),
+                FailureHandling::Exit => {
+                    let state = state_for_status(self.status(connection), ButtonState::Idle);
+                    self.set_state(id, state, None);
+                    self.effects.push(Effect::CallButton { button: id, callback: ButtonCallback::Exit, json: None, error: Some(error) });
+                }
+                FailureHandling::Fail => {
+                    self.set_state(id, ButtonState::Error, Some(String::from(error.message())));
+                    self.effects.push(Effect::CallButton { button: id, callback: ButtonCallback::Error, json: None, error: Some(error) });
+                }
+            },
+        }
+    }
+
+    pub(crate) fn set_button_state(&mut self, call: Id, id: Id, state: &str) {
+        match ButtonState::parse(state) {
+            Some(state) => {
+                self.set_state(id, state, None);
+                self.effects.push(Effect::Resolve { call, json: String::from("null") });
+            }
+            None => self.reject(call, invalid("state must be idle, connecting, connected, reconnect or error")),
+        }
+    }
+
+    /// `destroy()`: end the button's flow, remove its elements.
+    pub(crate) fn destroy_button(&mut self, id: Id) {
+        let Some(index) = self.button_index(id) else { return };
+        self.buttons.swap_remove(index);
+        if let Some(job) = self.jobs.iter().find(|job| job.caller == Caller::Button(id)).map(|job| job.id) {
+            self.end_job(job, Err(super::flow::aborted()));
+        }
+        self.effects.push(Effect::RemoveButton { button: id });
+    }
+
+    /// Buttons not in a flow of their own show their connection's status.
+    pub(crate) fn follow_status(&mut self) {
+        let ids: Vec<(Id, Id)> = self.buttons.iter().filter(|b| !b.flowing && b.state != ButtonState::Connecting).map(|b| (b.id, b.connection)).collect();
+        for (id, connection) in ids {
+            let Some(index) = self.button_index(id) else { continue };
+            let current = self.buttons[index].state;
+            let next = state_for_status(self.status(connection), current);
+            if next != current {
+                self.set_state(id, next, None);
+            }
+        }
+    }
+}

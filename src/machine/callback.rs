@@ -1,0 +1,196 @@
+//! `handleCallback(url?)`: the `redirectUri` page. Safe on every load: without an authorization
+//! response it answers `null`.
+//!
+//! - In a popup (a popup marker for the state exists, or `window.opener` is set and this tab
+//!   has no transaction for it) it relays the URL to the opener by `postMessage` (target: this
+//!   origin) and over the channel (which still works when COOP cut the opener), closes the
+//!   window and answers `null`. The code is redeemed by the opener, which holds the verifier.
+//! - After a redirect it takes the transaction out of `sessionStorage` (single use: the same
+//!   URL again is `already_handled`; a state with no transaction is `unknown_state`), validates
+//!   the response, completes the flow and answers the result.
+//!
+//! Either way the authorization response leaves the address bar, the app's own parameters stay.
+//! Every call for the same URL gets the same answer (React's StrictMode runs effects twice).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::flow::{Job, Stage, Watch};
+use super::{Caller, Mode, Tab, Wait, HANDLED_PREFIX, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
+use crate::config::ConnectConfig;
+use crate::effect::{Area, Effect, Id, Listener};
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::Value;
+use crate::flow::{callback_state, strip_oauth_params, strip_params, Transaction, CALLBACK_MESSAGE_TYPE};
+use crate::providers::{self, Arrival, LiquidSession, Pending, Prepared};
+
+/// One URL's answer: still being worked out (the calls waiting for it), or given.
+enum Answer {
+    Pending { calls: Vec<Id>, state: String, url: String, href: String, in_address_bar: bool, has_opener: bool, session: Option<Vec<(String, String)>> },
+    Given(Result<String>),
+}
+
+#[derive(Default)]
+pub(crate) struct Callbacks {
+    answers: Vec<(String, Answer)>,
+}
+
+impl Tab {
+    pub(crate) fn handle_callback(&mut self, call: Id, url: String, href: &str, has_opener: bool) {
+        if let Some((_, answer)) = self.callbacks.answers.iter_mut().find(|(seen, _)| *seen == url) {
+            match answer {
+                Answer::Pending { calls, .. } => calls.push(call),
+                Answer::Given(Ok(json)) => {
+                    let json = json.clone();
+                    self.effects.push(Effect::Resolve { call, json });
+                }
+                Answer::Given(Err(error)) => {
+                    let error = error.clone();
+                    self.reject(call, error);
+                }
+            }
+            return;
+        }
+        let Some(state) = callback_state(&url) else {
+            self.callbacks.answers.push((url, Answer::Given(Ok(String::from("null")))));
+            return self.effects.push(Effect::Resolve { call, json: String::from("null") });
+        };
+        let in_address_bar = href == url;
+        let mut href = String::from(href);
+        if in_address_bar {
+            if let Some(cleaned) = strip_oauth_params(&href) {
+                self.effects.push(Effect::ReplaceUrl { url: cleaned.clone() });
+                href = cleaned;
+            }
+        }
+        let read = self.wait_for(Wait::Callback(call));
+        self.effects.push(Effect::ReadStorage { read, area: Area::Session, prefix: String::from("oauth-connect:") });
+        self.callbacks.answers.push((url.clone(), Answer::Pending { calls: alloc::vec![call], state, url, href, in_address_bar, has_opener, session: None }));
+    }
+
+    /// The page's storage, first `sessionStorage` then the popup markers of `localStorage`.
+    pub(crate) fn callback_read(&mut self, call: Id, entries: Vec<(String, String)>) {
+        let Some(index) = self.answer_index(call) else { return };
+        let Answer::Pending { session, state, .. } = &mut self.callbacks.answers[index].1 else { return };
+        if session.is_none() {
+            *session = Some(entries);
+            let mut marker = String::from(POPUP_MARKER_PREFIX);
+            marker.push_str(state);
+            let read = self.wait_for(Wait::Callback(call));
+            return self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix: marker });
+        }
+        let Answer::Pending { state, url, href, in_address_bar, has_opener, session, .. } = &self.callbacks.answers[index].1 else { return };
+        let session = session.as_deref().unwrap_or_default();
+        let lookup = |prefix: &str| {
+            let mut key = String::from(prefix);
+            key.push_str(state);
+            session.iter().find(|(stored, _)| *stored == key).map(|(_, value)| value.clone())
+        };
+        let transaction = lookup(TRANSACTION_PREFIX);
+        let handled = lookup(HANDLED_PREFIX).is_some();
+        let popup_marker = !entries.is_empty();
+        if popup_marker || (*has_opener && transaction.is_none()) {
+            let mut message = providers::Record::new();
+            providers::put(&mut message, "type", providers::text(CALLBACK_MESSAGE_TYPE));
+            providers::put(&mut message, "url", providers::text(url));
+            let message = crate::json::to_string(&Value::Record(message));
+            self.effects.push(Effect::PostToOpener { message: message.clone() });
+            self.effects.push(Effect::Broadcast { message });
+            self.effects.push(Effect::CloseSelf);
+            return self.callback_ended(call, Ok(Value::Other));
+        }
+        let (state, url, href, in_address_bar) = (state.clone(), url.clone(), href.clone(), *in_address_bar);
+        let Some(stored) = transaction else {
+            let error = if state.is_empty() || !handled {
+                ConnectError::new(ErrorCode::UnknownState, "this callback's state matches no flow started in this tab (expired, another tab, or forged)")
+            } else {
+                ConnectError::new(ErrorCode::AlreadyHandled, "this callback was handled already: an authorization response is used once")
+            };
+            self.emit(Listener::Call(call), "oauth2", "error", Some(Mode::Redirect), Some(error.code()));
+            return self.callback_ended(call, Err(error));
+        };
+        // Single use: gone before anything else can fail.
+        let mut key = String::from(TRANSACTION_PREFIX);
+        key.push_str(&state);
+        self.effects.push(Effect::RemoveStorage { area: Area::Session, key });
+        let mut key = String::from(HANDLED_PREFIX);
+        key.push_str(&state);
+        let value = self.now_text();
+        self.effects.push(Effect::WriteStorage { area: Area::Session, key, value });
+        match read_transaction(&stored) {
+            Ok((transaction, config)) => {
+                if in_address_bar {
+                    if let Some(cleaned) = strip_params(&href, providers::response_params(&config)) {
+                        self.effects.push(Effect::ReplaceUrl { url: cleaned });
+                    }
+                }
+                self.complete_transaction(call, url, transaction, config);
+            }
+            Err(error) => {
+                self.emit(Listener::Call(call), "oauth2", "error", Some(Mode::Redirect), Some(error.code()));
+                self.callback_ended(call, Err(error));
+            }
+        }
+    }
+
+    fn complete_transaction(&mut self, call: Id, url: String, transaction: Transaction, config: ConnectConfig) {
+        let listener = Listener::Call(call);
+        if transaction.is_expired(self.now_ms) {
+            let error = ConnectError::new(ErrorCode::TransactionExpired, "the sign-in took longer than 10 minutes: start again");
+            self.emit(listener, config.kind(), "error", Some(Mode::Redirect), Some(error.code()));
+            return self.callback_ended(call, Err(error));
+        }
+        self.slot_for(&config);
+        let job = self.new_id();
+        let prepared = Prepared {
+            url: String::new(),
+            token_endpoint: transaction.token_endpoint,
+            liquid_session: transaction.liquid_session.map(|(id, secret)| LiquidSession { id, secret }),
+        };
+        self.jobs.push(Job {
+            id: job,
+            connection: None,
+            caller: Caller::Callback(call),
+            listener,
+            mode: Mode::Redirect,
+            timeout_ms: config.timeout_ms,
+            config,
+            pending: Pending { state: transaction.state, verifier: transaction.verifier, nonce: transaction.nonce },
+            prepared,
+            return_to: transaction.return_to,
+            stage: Stage::Completing,
+            window: None,
+            watch: Watch::default(),
+            marker: None,
+            waiting: None,
+            request: None,
+        });
+        self.arrived(job, Arrival::Callback(url));
+    }
+
+    fn answer_index(&self, call: Id) -> Option<usize> {
+        self.callbacks.answers.iter().position(|(_, answer)| matches!(answer, Answer::Pending { calls, .. } if calls.contains(&call)))
+    }
+
+    /// The answer for every call that asked about this URL.
+    pub(crate) fn callback_ended(&mut self, call: Id, outcome: Result<Value>) {
+        let Some(index) = self.answer_index(call) else { return };
+        let outcome = outcome.map(|value| crate::json::to_string(&value));
+        let Answer::Pending { calls, .. } = core::mem::replace(&mut self.callbacks.answers[index].1, Answer::Given(outcome.clone())) else { return };
+        for call in calls {
+            match &outcome {
+                Ok(json) => self.effects.push(Effect::Resolve { call, json: json.clone() }),
+                Err(error) => self.reject(call, error.clone()),
+            }
+        }
+    }
+}
+
+/// A stored transaction and the config it carries, validated again before use.
+fn read_transaction(stored: &str) -> Result<(Transaction, ConnectConfig)> {
+    let damaged = || ConnectError::new(ErrorCode::UnknownState, "the stored transaction is damaged");
+    let Ok(Value::Record(record)) = crate::json::parse(stored) else { return Err(damaged()) };
+    let transaction = Transaction::from_fields(&record)?;
+    let config = ConnectConfig::parse(&transaction.config)?;
+    Ok((transaction, config))
+}

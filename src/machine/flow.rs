@@ -1,0 +1,584 @@
+//! Jobs: one flow each, from the click to the app's result. A popup job opens its window in the
+//! same turn as the call, prepares the URL (the kind may need a request), navigates the window,
+//! watches it (the relayed callback by message or channel, the user's close, a COOP cut, the
+//! timeout, the app's abort) and completes. A redirect job prepares, stores its transaction and
+//! leaves the page. The callback page's completions are jobs too (`callback.rs` starts them).
+
+use alloc::string::String;
+
+use super::{Caller, Connection, Mode, Status, Tab, Wait, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
+use crate::config::ConnectConfig;
+use crate::effect::{Area, Effect, HttpAnswer, HttpRequest, Id, Listener, PopupOptions};
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::Value;
+use crate::flow::{callback_state, check_return_to, judge_popup_closed, PopupClosed, PopupEvidence, CALLBACK_MESSAGE_TYPE, CLOSE_GRACE_MS, POPUP_POLL_MS};
+use crate::providers::{self, Arrival, Completed, Fetch, Flow, Pending, Prepared, Response, Step, Waiting};
+
+const POPUP_WIDTH: f64 = 520.0;
+const POPUP_HEIGHT: f64 = 680.0;
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// The window was asked for; its answer comes in this turn.
+    Opening,
+    /// The kind's request before the URL is out.
+    Preparing,
+    /// The URL is ready: is the window still open?
+    Checking,
+    /// The window shows the provider; waiting for the user to come back.
+    Watching,
+    /// A redirect job reads the old transactions before writing its own.
+    Storing,
+    /// The completion's request is out.
+    Completing,
+}
+
+/// What a popup watch has seen.
+#[derive(Debug, Default)]
+pub(crate) struct Watch {
+    saw_foreign: bool,
+    severed: bool,
+    timeout: Option<Id>,
+    poll: Option<Id>,
+    grace: Option<Id>,
+}
+
+pub struct Job {
+    pub(crate) id: Id,
+    pub(crate) connection: Option<Id>,
+    pub(crate) caller: Caller,
+    pub(crate) listener: Listener,
+    pub(crate) mode: Mode,
+    pub(crate) config: ConnectConfig,
+    pub(crate) pending: Pending,
+    pub(crate) prepared: Prepared,
+    pub(crate) return_to: Option<String>,
+    pub(crate) stage: Stage,
+    pub(crate) window: Option<Id>,
+    pub(crate) timeout_ms: u32,
+    pub(crate) watch: Watch,
+    /// The popup marker's `localStorage` key.
+    pub(crate) marker: Option<String>,
+    /// What the completion's request will finish.
+    pub(crate) waiting: Option<Waiting>,
+    /// The request in flight.
+    pub(crate) request: Option<Id>,
+}
+
+impl Job {
+    pub(crate) fn is_watching(&self) -> bool {
+        self.stage == Stage::Watching
+    }
+
+    fn provider(&self) -> &'static str {
+        self.config.kind()
+    }
+}
+
+fn busy() -> ConnectError {
+    ConnectError::new(ErrorCode::Busy, "a flow of this connection is already in progress")
+}
+
+pub(crate) fn aborted() -> ConnectError {
+    ConnectError::new(ErrorCode::Aborted, "the flow was aborted")
+}
+
+fn timeout_option(value: &Value, default: u32) -> Result<u32> {
+    match value {
+        Value::Absent => Ok(default),
+        Value::Number(ms) if *ms >= 1.0 && *ms <= 2_147_483_647.0 => Ok(*ms as u32),
+        _ => Err(ConnectError::new(ErrorCode::InvalidConfig, "timeoutMs must be a positive number of milliseconds")),
+    }
+}
+
+/// `popup=yes,width=520,height=680,left=…,top=…`, centred over the opener.
+fn window_features(screen: [f64; 4]) -> String {
+    let [x, y, width, height] = screen;
+    let left = x + (width - POPUP_WIDTH).max(0.0) / 2.0;
+    let top = y + (height - POPUP_HEIGHT).max(0.0) / 2.0;
+    let mut features = String::from("popup=yes,width=520,height=680,left=");
+    crate::encoding::push_decimal(&mut features, left.clamp(0.0, 60_000.0) as u64);
+    features.push_str(",top=");
+    crate::encoding::push_decimal(&mut features, top.clamp(0.0, 60_000.0) as u64);
+    features
+}
+
+impl Tab {
+    fn job_index(&self, id: Id) -> Option<usize> {
+        self.jobs.iter().position(|job| job.id == id)
+    }
+
+    fn new_job(&mut self, connection: &Connection, caller: Caller, mode: Mode, pending: Pending) -> Id {
+        let id = self.new_id();
+        self.jobs.push(Job {
+            id,
+            connection: Some(connection.id),
+            caller,
+            listener: Listener::Connection(connection.id),
+            mode,
+            config: connection.config.clone(),
+            pending,
+            prepared: Prepared::default(),
+            return_to: None,
+            stage: Stage::Opening,
+            window: None,
+            timeout_ms: connection.config.timeout_ms,
+            watch: Watch::default(),
+            marker: None,
+            waiting: None,
+            request: None,
+        });
+        id
+    }
+
+    /// A flow that ends before it began (`busy`, a bad option): the caller hears of it, the
+    /// connection is left as it was.
+    fn refuse(&mut self, caller: Caller, error: ConnectError) {
+        match caller {
+            Caller::App(call) | Caller::Callback(call) => self.reject(call, error),
+            Caller::Button(button) => self.button_flow_ended(button, Err(error)),
+        }
+    }
+
+    /// `popup()`: opens the window in this very turn.
+    pub(crate) fn start_popup(&mut self, connection_id: Id, caller: Caller, options: PopupOptions) {
+        let Some(connection) = self.connection(connection_id) else { return };
+        if connection.job.is_some() {
+            return self.refuse(caller, busy());
+        }
+        if options.aborted {
+            return self.refuse(caller, aborted());
+        }
+        let timeout_ms = match timeout_option(&options.timeout_ms, connection.config.timeout_ms) {
+            Ok(ms) => ms,
+            Err(error) => return self.refuse(caller, error),
+        };
+        let pending = match Pending::new(&connection.config) {
+            Ok(pending) => pending,
+            Err(error) => return self.refuse(caller, error),
+        };
+        let mut marker = String::from(POPUP_MARKER_PREFIX);
+        marker.push_str(&pending.state);
+        let connection = self.connections.iter().find(|c| c.id == connection_id).map(|c| (c.id, c.config.clone(), c.config_json.clone(), c.memory.clone(), c.status));
+        let Some((id, config, config_json, memory, status)) = connection else { return };
+        let snapshot = Connection { id, config, config_json, memory, status, job: None };
+        let job = self.new_job(&snapshot, caller, Mode::Popup, pending);
+        if let Some(connection) = self.connection_mut(connection_id) {
+            connection.job = Some(job);
+        }
+        let read = self.wait_for(Wait::PruneMarkers);
+        self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix: String::from(POPUP_MARKER_PREFIX) });
+        let value = self.now_text();
+        self.effects.push(Effect::WriteStorage { area: Area::Local, key: marker.clone(), value });
+        let window = self.wait_for(Wait::Job(job));
+        if let Some(index) = self.job_index(job) {
+            self.jobs[index].marker = Some(marker);
+            self.jobs[index].window = Some(window);
+            self.jobs[index].timeout_ms = timeout_ms;
+        }
+        match (options.window, caller) {
+            (Some(_), Caller::App(call)) => self.effects.push(Effect::AdoptWindow { window, call }),
+            _ => self.effects.push(Effect::OpenWindow { window, features: window_features(options.screen), title: "Connecting…" }),
+        }
+    }
+
+    /// The answer to `OpenWindow`/`AdoptWindow`: `closed` also when the browser blocked it
+    /// (some blockers hand back a window that is already closed).
+    pub(crate) fn window_opened(&mut self, window: Id, closed: bool) {
+        let Some(Wait::Job(job)) = self.take_wait(window) else { return };
+        let Some(index) = self.job_index(job) else { return };
+        if closed {
+            self.jobs[index].window = None;
+            let error = ConnectError::new(ErrorCode::PopupBlocked, "the browser blocked the popup: call popup() directly in a click handler, or use redirect()");
+            let (listener, provider) = (self.jobs[index].listener, self.jobs[index].provider());
+            self.emit(listener, provider, "popup_blocked", Some(Mode::Popup), Some(ErrorCode::PopupBlocked));
+            return self.end_job(job, Err(error));
+        }
+        let (listener, provider) = (self.jobs[index].listener, self.jobs[index].provider());
+        self.emit(listener, provider, "open", Some(Mode::Popup), None);
+        self.prepare(job);
+    }
+
+    /// `redirect()`.
+    pub(crate) fn start_redirect(&mut self, connection_id: Id, caller: Caller, return_to: Value) {
+        let Some(connection) = self.connection(connection_id) else { return };
+        if connection.job.is_some() {
+            return self.refuse(caller, busy());
+        }
+        let return_to = match return_to {
+            Value::Absent => None,
+            Value::Text(text) => match check_return_to(&text, &self.origin) {
+                Ok(()) => Some(text),
+                Err(error) => return self.refuse(caller, error),
+            },
+            _ => return self.refuse(caller, ConnectError::new(ErrorCode::InvalidConfig, "returnTo must be a string")),
+        };
+        let started = providers::check_redirect(&connection.config).and_then(|()| Pending::new(&connection.config));
+        let snapshot = Connection {
+            id: connection.id,
+            config: connection.config.clone(),
+            config_json: Value::Other,
+            memory: connection.memory.clone(),
+            status: connection.status,
+            job: None,
+        };
+        let pending = match started {
+            Ok(pending) => pending,
+            Err(error) => {
+                if let Some(connection) = self.connection_mut(connection_id) {
+                    connection.status = Status::Error;
+                }
+                let provider = snapshot.config.kind();
+                self.emit(Listener::Connection(connection_id), provider, "error", Some(Mode::Redirect), Some(error.code()));
+                return self.refuse(caller, error);
+            }
+        };
+        let job = self.new_job(&snapshot, caller, Mode::Redirect, pending);
+        if let Some(index) = self.job_index(job) {
+            self.jobs[index].return_to = return_to;
+        }
+        if let Some(connection) = self.connection_mut(connection_id) {
+            connection.job = Some(job);
+        }
+        self.prepare(job);
+    }
+
+    /// Prepare the URL: at once, or after the kind's request.
+    fn prepare(&mut self, job: Id) {
+        let Some(index) = self.job_index(job) else { return };
+        let Some(connection) = self.jobs[index].connection.and_then(|id| self.connection(id)) else { return };
+        let step = providers::prepare(&self.jobs[index].config, &connection.memory, &self.jobs[index].pending);
+        match step {
+            Ok(Step::Done(prepared)) => self.prepared(job, prepared),
+            Ok(Step::Fetch(fetch, ())) => {
+                self.jobs[index].stage = Stage::Preparing;
+                self.fetch_for_job(job, fetch);
+            }
+            Err(error) => self.end_job(job, Err(error)),
+        }
+    }
+
+    fn fetch_for_job(&mut self, job: Id, fetch: Fetch) {
+        let request = self.wait_for(Wait::Job(job));
+        if let Some(index) = self.job_index(job) {
+            self.jobs[index].request = Some(request);
+        }
+        self.effects.push(Effect::Fetch(HttpRequest { id: request, method: fetch.method, url: fetch.url, body: fetch.body }));
+    }
+
+    fn prepared(&mut self, job: Id, prepared: Prepared) {
+        let Some(index) = self.job_index(job) else { return };
+        self.jobs[index].prepared = prepared;
+        match self.jobs[index].mode {
+            Mode::Popup => {
+                // The user may have closed the blank window while the URL was made.
+                self.jobs[index].stage = Stage::Checking;
+                if let Some(window) = self.jobs[index].window {
+                    self.waits.push((window, Wait::Job(job)));
+                    self.effects.push(Effect::PollWindow { window });
+                }
+            }
+            Mode::Redirect => {
+                self.jobs[index].stage = Stage::Storing;
+                let read = self.wait_for(Wait::PruneTransactions(job));
+                self.effects.push(Effect::ReadStorage { read, area: Area::Session, prefix: String::from("oauth-connect:") });
+            }
+        }
+    }
+
+    /// The redirect job read the stored transactions: drop the stale ones, store its own, go.
+    pub(crate) fn transactions_read(&mut self, job: Id, entries: alloc::vec::Vec<(String, String)>) {
+        self.prune(Area::Session, entries, |key, value| {
+            if key.starts_with(super::HANDLED_PREFIX) {
+                crate::encoding::parse_decimal(value).map(|ms| ms as f64)
+            } else if key.starts_with(TRANSACTION_PREFIX) {
+                match crate::json::parse(value) {
+                    Ok(Value::Record(record)) => match crate::fields::Fields::get(&record, "createdAt") {
+                        Value::Number(created) => Some(created),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            } else {
+                Some(f64::MAX)
+            }
+        });
+        let Some(index) = self.job_index(job) else { return };
+        let Some(config_json) = self.jobs[index].connection.and_then(|id| self.connection(id)).map(|c| c.config_json.clone()) else { return };
+        let j = &self.jobs[index];
+        let mut transaction = providers::Record::new();
+        providers::put(&mut transaction, "state", providers::text(&j.pending.state));
+        providers::put(&mut transaction, "verifier", providers::text(j.pending.verifier.secret()));
+        if let Some(nonce) = &j.pending.nonce {
+            providers::put(&mut transaction, "nonce", providers::text(nonce));
+        }
+        providers::put(&mut transaction, "createdAt", Value::Number(self.now_ms));
+        if let Some(return_to) = &j.return_to {
+            providers::put(&mut transaction, "returnTo", providers::text(return_to));
+        }
+        if let Some(token_endpoint) = &j.prepared.token_endpoint {
+            providers::put(&mut transaction, "tokenEndpoint", providers::text(token_endpoint));
+        }
+        if let Some(session) = &j.prepared.liquid_session {
+            providers::put(&mut transaction, "liquidSessionId", providers::text(&session.id));
+            providers::put(&mut transaction, "liquidSessionSecret", providers::text(session.secret.expose()));
+        }
+        providers::put(&mut transaction, "config", config_json);
+        let mut key = String::from(TRANSACTION_PREFIX);
+        key.push_str(&j.pending.state);
+        let url = j.prepared.url.clone();
+        let (listener, provider, caller) = (j.listener, j.provider(), j.caller);
+        self.effects.push(Effect::WriteStorage { area: Area::Session, key, value: crate::json::to_string(&Value::Record(transaction)) });
+        self.emit(listener, provider, "redirect", Some(Mode::Redirect), None);
+        self.effects.push(Effect::NavigateSelf { url });
+        // The page is leaving: the job stays (the connection stays busy) until it has.
+        if let Caller::App(call) = caller {
+            self.effects.push(Effect::Resolve { call, json: String::from("null") });
+        }
+    }
+
+    /// A poll's answer: before navigating (`Checking`) or while watching.
+    pub(crate) fn window_state(&mut self, window: Id, closed: bool, foreign: bool, opener_focused: bool) {
+        let Some(Wait::Job(job)) = self.take_wait(window) else { return };
+        let Some(index) = self.job_index(job) else { return };
+        match self.jobs[index].stage {
+            Stage::Checking if closed => self.end_job(job, Err(providers::popup_closed())),
+            Stage::Checking => {
+                let url = self.jobs[index].prepared.url.clone();
+                self.effects.push(Effect::NavigateWindow { window, url });
+                self.jobs[index].stage = Stage::Watching;
+                let timeout = self.start_timer(Wait::Job(job), self.jobs[index].timeout_ms);
+                let poll = self.start_timer(Wait::Job(job), POPUP_POLL_MS);
+                self.jobs[index].watch.timeout = Some(timeout);
+                self.jobs[index].watch.poll = Some(poll);
+                self.update_listening();
+            }
+            Stage::Watching => {
+                let watch = &mut self.jobs[index].watch;
+                if !closed {
+                    // An unreadable location: the popup shows another origin's page.
+                    watch.saw_foreign |= foreign;
+                } else {
+                    match judge_popup_closed(PopupEvidence { saw_provider_page_open: watch.saw_foreign, opener_has_focus: opener_focused }) {
+                        PopupClosed::Severed => {
+                            watch.severed = true;
+                            let (listener, provider) = (self.jobs[index].listener, self.jobs[index].provider());
+                            self.emit(listener, provider, "popup_severed", Some(Mode::Popup), None);
+                        }
+                        PopupClosed::ByUser => {
+                            let grace = self.start_timer(Wait::Job(job), CLOSE_GRACE_MS);
+                            if let Some(index) = self.job_index(job) {
+                                self.jobs[index].watch.grace = Some(grace);
+                            }
+                        }
+                    }
+                    return;
+                }
+                let poll = self.start_timer(Wait::Job(job), POPUP_POLL_MS);
+                self.jobs[index].watch.poll = Some(poll);
+            }
+            Stage::Opening | Stage::Preparing | Stage::Storing | Stage::Completing => {}
+        }
+    }
+
+    /// A job's timer: the poll, the grace after a close, or the timeout.
+    pub(crate) fn job_timer(&mut self, job: Id, timer: Id) {
+        let Some(index) = self.job_index(job) else { return };
+        let watch = &self.jobs[index].watch;
+        if watch.timeout == Some(timer) {
+            self.end_job(job, Err(ConnectError::new(ErrorCode::Timeout, "the popup flow did not finish in time")));
+        } else if watch.grace == Some(timer) {
+            self.arrived(job, Arrival::Closed);
+        } else if watch.poll == Some(timer) {
+            self.jobs[index].watch.poll = None;
+            if let Some(window) = self.jobs[index].window {
+                self.waits.push((window, Wait::Job(job)));
+                self.effects.push(Effect::PollWindow { window });
+            }
+        }
+    }
+
+    /// The app's `AbortSignal` fired (or a button's Cancel).
+    pub(crate) fn aborted(&mut self, call: Id) {
+        if let Some(job) = self.jobs.iter().find(|job| job.caller == Caller::App(call) && job.mode == Mode::Popup).map(|job| job.id) {
+            self.end_job(job, Err(aborted()));
+        }
+    }
+
+    /// A relayed callback message (by `postMessage`): for a watched popup of this tab, from
+    /// this origin, with its state. Anything else that claims to be a callback is noted.
+    pub(crate) fn window_message(&mut self, origin: &str, data: Option<&str>) {
+        let Some(url) = relayed_url(data) else { return };
+        let state = callback_state(&url);
+        let watching: alloc::vec::Vec<Id> = self.jobs.iter().filter(|job| job.is_watching()).map(|job| job.id).collect();
+        for job in watching {
+            let Some(index) = self.job_index(job) else { continue };
+            if origin == self.origin && state.as_deref() == Some(self.jobs[index].pending.state.as_str()) {
+                self.arrived(job, Arrival::Callback(url.clone()));
+            } else {
+                let (listener, provider) = (self.jobs[index].listener, self.jobs[index].provider());
+                self.emit(listener, provider, "ignored_message", Some(Mode::Popup), None);
+            }
+        }
+    }
+
+    /// A callback relayed over the channel (the way that still works when COOP cut the
+    /// opener). Another tab's flow is not for this one, and not suspicious either.
+    pub(crate) fn channel_callback(&mut self, url: String) {
+        let state = callback_state(&url);
+        let job = self.jobs.iter().find(|job| job.is_watching() && state.as_deref() == Some(job.pending.state.as_str())).map(|job| job.id);
+        if let Some(job) = job {
+            self.arrived(job, Arrival::Callback(url));
+        }
+    }
+
+    /// The watch is over: stop its timers, close the window, forget the marker.
+    fn end_watch(&mut self, job: Id) {
+        let Some(index) = self.job_index(job) else { return };
+        let watch = core::mem::take(&mut self.jobs[index].watch);
+        let window = self.jobs[index].window.take();
+        let marker = self.jobs[index].marker.take();
+        for timer in [watch.timeout, watch.poll, watch.grace] {
+            self.cancel_timer(timer);
+        }
+        if let Some(window) = window {
+            self.take_wait(window);
+            self.effects.push(Effect::CloseWindow { window });
+        }
+        if let Some(key) = marker {
+            self.effects.push(Effect::RemoveStorage { area: Area::Local, key });
+        }
+        if let Some(index) = self.job_index(job) {
+            self.jobs[index].stage = Stage::Completing;
+        }
+        self.update_listening();
+    }
+
+    /// The user came back (or closed the window): complete the flow.
+    pub(crate) fn arrived(&mut self, job: Id, arrival: Arrival) {
+        self.end_watch(job);
+        let Some(index) = self.job_index(job) else { return };
+        if matches!(arrival, Arrival::Callback(_)) {
+            let (listener, provider, mode) = (self.jobs[index].listener, self.jobs[index].provider(), self.jobs[index].mode);
+            self.emit(listener, provider, "callback", Some(mode), None);
+        }
+        let j = &self.jobs[index];
+        let flow = Flow { config: &j.config, pending: &j.pending, prepared: &j.prepared, now_ms: self.now_ms };
+        match providers::complete(&flow, &arrival) {
+            Ok(Step::Done(completed)) => self.end_job(job, Ok(completed)),
+            Ok(Step::Fetch(fetch, waiting)) => {
+                self.jobs[index].waiting = Some(waiting);
+                self.fetch_for_job(job, fetch);
+            }
+            Err(error) => self.end_job(job, Err(error)),
+        }
+    }
+
+    /// A job's request came back: the kind's preparation or completion goes on.
+    pub(crate) fn job_answered(&mut self, job: Id, answer: HttpAnswer) {
+        let Some(index) = self.job_index(job) else { return };
+        self.jobs[index].request = None;
+        let response = match answer {
+            HttpAnswer::Response { status, body } => Response::new(status, &body),
+            HttpAnswer::Failed => {
+                return self.end_job(job, Err(ConnectError::new(ErrorCode::Network, "the request could not be sent or got no answer (network error, CORS, or the server is down)")))
+            }
+        };
+        match self.jobs[index].stage {
+            Stage::Preparing => {
+                let connection = self.jobs[index].connection;
+                let Some(connection_index) = self.connections.iter().position(|c| Some(c.id) == connection) else { return };
+                let (jobs, connections) = (&self.jobs, &mut self.connections);
+                let outcome = providers::prepare_answered(&jobs[index].config, &mut connections[connection_index].memory, &jobs[index].pending, response);
+                match outcome {
+                    Ok(prepared) => self.prepared(job, prepared),
+                    Err(error) => self.end_job(job, Err(error)),
+                }
+            }
+            Stage::Completing => {
+                let Some(waiting) = self.jobs[index].waiting.take() else { return };
+                let j = &self.jobs[index];
+                let flow = Flow { config: &j.config, pending: &j.pending, prepared: &j.prepared, now_ms: self.now_ms };
+                let outcome = providers::complete_answered(&flow, waiting, response);
+                self.end_job(job, outcome);
+            }
+            Stage::Opening | Stage::Checking | Stage::Watching | Stage::Storing => {}
+        }
+    }
+
+    /// The end of a job: the connection's status, the tokens, the events, and the caller's answer.
+    pub(crate) fn end_job(&mut self, job: Id, outcome: Result<Completed>) {
+        self.end_watch(job);
+        if let Some(request) = self.job_index(job).and_then(|index| self.jobs[index].request.take()) {
+            // Its answer, if it ever comes, finds no one.
+            self.take_wait(request);
+        }
+        let Some(index) = self.job_index(job) else { return };
+        let j = self.jobs.swap_remove(index);
+        let provider = j.config.kind();
+        if let Some(connection) = j.connection.and_then(|id| self.connection_mut(id)) {
+            connection.job = None;
+        }
+        let outcome = outcome.map(|completed| {
+            let mut result = providers::Record::new();
+            providers::put(&mut result, "provider", providers::text(provider));
+            providers::put(&mut result, "state", providers::text(&j.pending.state));
+            if completed.exchanged {
+                self.emit(j.listener, provider, "exchange", Some(j.mode), None);
+            }
+            if let Some((tokens, subject)) = completed.tokens {
+                self.store_tokens(&j.config, tokens, subject);
+            }
+            result.extend(completed.result);
+            if let Some(return_to) = &j.return_to {
+                providers::put(&mut result, "returnTo", providers::text(return_to));
+            }
+            (Value::Record(result), completed.collection)
+        });
+        let outcome = match outcome {
+            Ok((result, collection)) => {
+                if let Some(connection) = j.connection.and_then(|id| self.connection_mut(id)) {
+                    connection.status = Status::Connected;
+                    if collection.is_some() {
+                        connection.memory.collection = collection;
+                    }
+                }
+                self.slot_connected(&j.config);
+                self.emit(j.listener, provider, "success", Some(j.mode), None);
+                Ok(result)
+            }
+            Err(error) => {
+                let code = error.code();
+                let status = match code {
+                    ErrorCode::PopupClosed | ErrorCode::Aborted => Status::Idle,
+                    _ => Status::Error,
+                };
+                if let Some(connection) = j.connection.and_then(|id| self.connection_mut(id)) {
+                    connection.status = status;
+                }
+                let name = if code == ErrorCode::PopupClosed { "exit" } else { "error" };
+                self.emit(j.listener, provider, name, Some(j.mode), Some(code));
+                Err(error)
+            }
+        };
+        match j.caller {
+            Caller::App(call) => match outcome {
+                Ok(result) => self.resolve(call, &result),
+                Err(error) => self.reject(call, error),
+            },
+            Caller::Button(button) => self.button_flow_ended(button, outcome),
+            Caller::Callback(call) => self.callback_ended(call, outcome),
+        }
+    }
+}
+
+/// The URL of a relayed callback message (`{ type: "oauth-connect:callback", url }`).
+pub(crate) fn relayed_url(data: Option<&str>) -> Option<String> {
+    let Ok(Value::Record(message)) = crate::json::parse(data?) else { return None };
+    let get = |name| crate::fields::Fields::get(&message, name);
+    match (get("type"), get("url")) {
+        (Value::Text(kind), Value::Text(url)) if kind == CALLBACK_MESSAGE_TYPE => Some(url),
+        _ => None,
+    }
+}

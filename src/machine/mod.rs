@@ -1,0 +1,349 @@
+//! One tab of the app as a state machine: [`Tab::handle`] takes an [`Event`] and returns the
+//! [`Effect`]s to carry out, with no I/O and no clock of its own (the runner passes the time with
+//! each event). Everything the library decides in a page is here: the flows of every
+//! `Connect` (`flow.rs`), the callback page (`callback.rs`), the token sets shared between tabs
+//! and their refresh (`tokens.rs`), and the connect buttons (`button.rs`).
+//!
+//! The same code runs in the browser (driven by the JS runner through `lib.rs`) and natively
+//! under `cargo test` (driven by the simulated browser in `tests/sim/`).
+
+mod button;
+mod callback;
+mod flow;
+mod tokens;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::config::ConnectConfig;
+use crate::effect::{Area, Call, Effect, Event, EventMeta, Id, Listener};
+use crate::error::{ConnectError, ErrorCode};
+use crate::fields::Value;
+use crate::providers::Memory;
+
+pub use button::Button;
+pub use flow::Job;
+pub use tokens::Slot;
+
+/// `sessionStorage` keys of redirect transactions: prefix + state.
+pub const TRANSACTION_PREFIX: &str = "oauth-connect:tx:";
+/// `sessionStorage` keys that remember handled callbacks: prefix + state.
+pub const HANDLED_PREFIX: &str = "oauth-connect:done:";
+/// `localStorage` keys of popup markers: prefix + state. Verifier-free: they only tell the
+/// callback page that its flow runs in a popup, even when COOP has nulled `window.opener`.
+pub const POPUP_MARKER_PREFIX: &str = "oauth-connect:popup:";
+
+/// `onEvent`'s `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Popup,
+    Redirect,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Popup => "popup",
+            Mode::Redirect => "redirect",
+        }
+    }
+}
+
+/// What a connection's last flow left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    Idle,
+    Connected,
+    Error,
+}
+
+/// A `Connect` of the app.
+pub(crate) struct Connection {
+    pub id: Id,
+    pub config: ConnectConfig,
+    /// The app's config as given (functions left out): stored with redirect transactions so
+    /// the callback page can finish the flow.
+    pub config_json: Value,
+    pub memory: Memory,
+    pub status: Status,
+    /// A flow of this connection is running (its job).
+    pub job: Option<Id>,
+}
+
+/// Who waits for a job's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// A promise of the app's (`popup()`, `redirect()`).
+    App(Id),
+    /// A connect button's click.
+    Button(Id),
+    /// `handleCallback()` on the callback page: answered to every call for the same URL.
+    Callback(Id),
+}
+
+/// What an answer (by its id) goes on with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// A job's window, request, poll or timer.
+    Job(Id),
+    /// A job's popup-marker prune read.
+    PruneMarkers,
+    /// A redirect job's read of the transactions, before writing its own.
+    PruneTransactions(Id),
+    /// The callback page's reads.
+    Callback(Id),
+    /// A token slot's refresh (lock, fingerprint read, timers, request), by slot index.
+    Refresh(usize),
+    /// Reading the token set a `sessionStorage` connection kept, by slot index.
+    Restore(usize),
+    /// OIDC discovery before a refresh: `(connection, call, refresh?)`.
+    Discover(Id, Id, bool),
+}
+
+/// One tab.
+pub struct Tab {
+    origin: String,
+    now_ms: f64,
+    next_id: Id,
+    effects: Vec<Effect>,
+    connections: Vec<Connection>,
+    jobs: Vec<Job>,
+    slots: Vec<Slot>,
+    buttons: Vec<Button>,
+    callbacks: callback::Callbacks,
+    waits: Vec<(Id, Wait)>,
+    listening_messages: bool,
+    listening_channel: bool,
+}
+
+impl Tab {
+    /// A tab of the app at `origin` (`location.origin`).
+    pub fn new(origin: &str) -> Tab {
+        Tab {
+            origin: String::from(origin),
+            now_ms: 0.0,
+            next_id: 0,
+            effects: Vec::new(),
+            connections: Vec::new(),
+            jobs: Vec::new(),
+            slots: Vec::new(),
+            buttons: Vec::new(),
+            callbacks: callback::Callbacks::default(),
+            waits: Vec::new(),
+            listening_messages: false,
+            listening_channel: false,
+        }
+    }
+
+    /// Feed one event that happened at `now_ms` (epoch milliseconds); returns what to do.
+    pub fn handle(&mut self, now_ms: f64, event: Event) -> Vec<Effect> {
+        self.now_ms = now_ms;
+        match event {
+            Event::NewConnect { call, connection, config } => self.new_connect(call, connection, &config),
+            Event::Call { call, connection, what } => self.call(call, connection, what),
+            Event::Aborted { call } => self.aborted(call),
+            Event::HandleCallback { call, url, href, has_opener, .. } => self.handle_callback(call, url, &href, has_opener),
+            Event::WindowOpened { window, closed } => self.window_opened(window, closed),
+            Event::WindowBlocked { window } => self.window_opened(window, true),
+            Event::WindowState { window, closed, foreign, opener_focused } => self.window_state(window, closed, foreign, opener_focused),
+            Event::Http { request, answer } => match self.take_wait(request) {
+                Some(Wait::Job(job)) => self.job_answered(job, answer),
+                Some(Wait::Refresh(slot)) => self.refresh_answered(slot, answer),
+                Some(Wait::Discover(connection, call, refresh)) => self.discovered(connection, call, refresh, answer),
+                _ => {}
+            },
+            Event::StorageEntries { read, entries } => match self.take_wait(read) {
+                Some(Wait::PruneMarkers) => self.prune(Area::Local, entries, |_, value| crate::encoding::parse_decimal(value).map(|ms| ms as f64)),
+                Some(Wait::PruneTransactions(job)) => self.transactions_read(job, entries),
+                Some(Wait::Callback(call)) => self.callback_read(call, entries),
+                Some(Wait::Refresh(slot)) => self.fingerprint_read(slot, entries),
+                Some(Wait::Restore(slot)) => self.restore(slot, entries),
+                _ => {}
+            },
+            Event::LockGranted { lock } => {
+                if let Some(Wait::Refresh(slot)) = self.take_wait(lock) {
+                    self.lock_granted(slot, lock);
+                } else {
+                    // Nobody waits for it any more (the refresh ended): give it back.
+                    self.effects.push(Effect::ReleaseLock { lock });
+                }
+            }
+            Event::TimerFired { timer } => match self.take_wait(timer) {
+                Some(Wait::Job(job)) => self.job_timer(job, timer),
+                Some(Wait::Refresh(slot)) => self.refresh_timer(slot, timer),
+                _ => {}
+            },
+            Event::WindowMessage { origin, data } => self.window_message(&origin, data.as_deref()),
+            Event::ChannelMessage { data } => self.channel_message(data.as_deref()),
+            Event::MountButton { call, button, connection, options, in_app_browser, return_to } => {
+                self.mount_button(call, button, connection, &options, in_app_browser, return_to)
+            }
+            Event::ButtonClicked { button, screen } => self.button_clicked(button, screen),
+            Event::CancelClicked { button } => self.cancel_clicked(button),
+            Event::SetButtonState { call, button, state } => self.set_button_state(call, button, &state),
+            Event::DestroyButton { button } => self.destroy_button(button),
+        }
+        self.follow_status();
+        core::mem::take(&mut self.effects)
+    }
+
+    /// `connect.status`.
+    pub fn status(&self, connection: Id) -> &'static str {
+        let Some(connection) = self.connection(connection) else { return "idle" };
+        let slot = self.slot_of(&connection.config);
+        if connection.job.is_some() {
+            "connecting"
+        } else if slot.is_some_and(|slot| slot.reconnect_required) {
+            "reconnect_required"
+        } else if slot.is_some_and(|slot| slot.tokens.is_some()) || connection.status == Status::Connected {
+            "connected"
+        } else if connection.status == Status::Error {
+            "error"
+        } else {
+            "idle"
+        }
+    }
+
+    /// `connect.tokens()`: the token set as JSON, or `None`.
+    pub fn tokens(&self, connection: Id) -> Option<String> {
+        let connection = self.connection(connection)?;
+        let tokens = self.slot_of(&connection.config)?.tokens.as_ref()?;
+        Some(crate::json::to_string(&crate::providers::token_set_record(tokens)))
+    }
+
+    /// `button.state`.
+    pub fn button_state(&self, button: Id) -> &'static str {
+        self.buttons.iter().find(|b| b.id == button).map(|b| b.state.as_str()).unwrap_or("idle")
+    }
+
+    fn new_id(&mut self) -> Id {
+        self.next_id = self.next_id.wrapping_add(1);
+        self.next_id
+    }
+
+    /// A new id whose answer goes on with `wait`.
+    fn wait_for(&mut self, wait: Wait) -> Id {
+        let id = self.new_id();
+        self.waits.push((id, wait));
+        id
+    }
+
+    fn take_wait(&mut self, id: Id) -> Option<Wait> {
+        let index = self.waits.iter().position(|(waiting, _)| *waiting == id)?;
+        Some(self.waits.swap_remove(index).1)
+    }
+
+    /// Forget a timer or request that no longer matters (and cancel the timer).
+    fn cancel_timer(&mut self, timer: Option<Id>) {
+        if let Some(timer) = timer {
+            if self.take_wait(timer).is_some() {
+                self.effects.push(Effect::CancelTimer { timer });
+            }
+        }
+    }
+
+    fn start_timer(&mut self, wait: Wait, ms: u32) -> Id {
+        let timer = self.wait_for(wait);
+        self.effects.push(Effect::StartTimer { timer, ms });
+        timer
+    }
+
+    fn connection(&self, id: Id) -> Option<&Connection> {
+        self.connections.iter().find(|connection| connection.id == id)
+    }
+
+    fn connection_mut(&mut self, id: Id) -> Option<&mut Connection> {
+        self.connections.iter_mut().find(|connection| connection.id == id)
+    }
+
+    fn resolve(&mut self, call: Id, value: &Value) {
+        self.effects.push(Effect::Resolve { call, json: crate::json::to_string(value) });
+    }
+
+    fn reject(&mut self, call: Id, error: ConnectError) {
+        self.effects.push(Effect::Reject { call, error });
+    }
+
+    /// Call `onEvent` of `to` (and of the buttons showing that connection).
+    fn emit(&mut self, to: Listener, provider: &'static str, name: &'static str, mode: Option<Mode>, code: Option<ErrorCode>) {
+        let meta = EventMeta { provider, mode: mode.map(Mode::as_str), code: code.map(ErrorCode::as_str) };
+        if let Listener::Connection(connection) = to {
+            let buttons: Vec<Id> = self.buttons.iter().filter(|b| b.connection == connection).map(|b| b.id).collect();
+            for button in buttons {
+                if name == "popup_severed" {
+                    self.button_severed(button);
+                }
+                self.effects.push(Effect::Emit { to: Listener::Button(button), name, meta: meta.clone() });
+            }
+        }
+        self.effects.push(Effect::Emit { to, name, meta });
+    }
+
+    fn new_connect(&mut self, call: Id, id: Id, config_json: &str) {
+        let parsed = match crate::json::parse(config_json) {
+            Ok(Value::Record(record)) => Ok(record),
+            _ => Err(ConnectError::new(ErrorCode::InvalidConfig, "the config must be an object with a kind")),
+        };
+        let config = parsed.and_then(|record| ConnectConfig::parse(&record).map(|config| (config, Value::Record(record))));
+        match config {
+            Ok((config, config_json)) => {
+                let memory = crate::providers::initial_memory(&config);
+                self.slot_for(&config);
+                self.connections.push(Connection { id, config, config_json, memory, status: Status::Idle, job: None });
+                self.effects.push(Effect::Resolve { call, json: String::from("null") });
+            }
+            Err(error) => self.reject(call, error),
+        }
+    }
+
+    fn call(&mut self, call: Id, connection: Id, what: Call) {
+        if self.connection(connection).is_none() {
+            return self.reject(call, ConnectError::new(ErrorCode::InvalidConfig, "this Connect was not made"));
+        }
+        match what {
+            Call::Popup(options) => self.start_popup(connection, Caller::App(call), options),
+            Call::Redirect { return_to } => self.start_redirect(connection, Caller::App(call), return_to),
+            Call::AccessToken => self.fresh_tokens(connection, call, false),
+            Call::Refresh => self.fresh_tokens(connection, call, true),
+            Call::RequireReconnect => {
+                self.require_reconnect(connection);
+                self.effects.push(Effect::Resolve { call, json: String::from("null") });
+            }
+            Call::Disconnect => {
+                self.disconnect(connection);
+                self.effects.push(Effect::Resolve { call, json: String::from("null") });
+            }
+        }
+    }
+
+    /// Keep listening to window messages only while a popup is watched, and to the channel
+    /// while anything needs it (token slots, watched popups).
+    fn update_listening(&mut self) {
+        let watching = self.jobs.iter().any(Job::is_watching);
+        if watching != self.listening_messages {
+            self.listening_messages = watching;
+            self.effects.push(if watching { Effect::Listen(crate::effect::Source::WindowMessages) } else { Effect::Unlisten(crate::effect::Source::WindowMessages) });
+        }
+        let channel = watching || !self.slots.is_empty();
+        if channel != self.listening_channel {
+            self.listening_channel = channel;
+            self.effects.push(if channel { Effect::Listen(crate::effect::Source::Channel) } else { Effect::Unlisten(crate::effect::Source::Channel) });
+        }
+    }
+
+    /// Remove the entries of `area` older than the transaction lifetime; `created` reads an
+    /// entry's creation time (`None`: damaged, removed too).
+    fn prune(&mut self, area: Area, entries: Vec<(String, String)>, created: impl Fn(&str, &str) -> Option<f64>) {
+        for (key, value) in entries {
+            if created(&key, &value).is_none_or(|created| self.now_ms - created > crate::flow::TRANSACTION_TTL_MS) {
+                self.effects.push(Effect::RemoveStorage { area, key });
+            }
+        }
+    }
+
+    fn now_text(&self) -> String {
+        let mut text = String::new();
+        crate::encoding::push_decimal(&mut text, self.now_ms as u64);
+        text
+    }
+}

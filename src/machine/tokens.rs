@@ -1,0 +1,531 @@
+//! Token sets, one slot per connection (see `ConnectConfig::connection_key`), shared by every
+//! `Connect` of the tab with the same config and, over the channel, with the app's other tabs.
+//! Refresh ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)) is single-flight
+//! in the tab (every caller waits for the one refresh) and across tabs (a Web Lock per
+//! connection; a tab that waited for the lock takes the set another tab just got instead of
+//! spending its own, now rotated, refresh token).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{Tab, Wait};
+use crate::config::{ConnectConfig, TokenStorage};
+use crate::effect::{Area, Effect, HttpAnswer, HttpRequest, Id, Listener};
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::{Fields, Value};
+use crate::providers::{self, RefreshRoute, Response};
+use crate::token::{self, TokenSet};
+
+const TOKENS_MESSAGE: &str = "oauth-connect:tokens";
+const TOKENS_REQUEST: &str = "oauth-connect:tokens?";
+const STORED_TOKENS_PREFIX: &str = "oauth-connect:tokens:";
+const FINGERPRINT_PREFIX: &str = "oauth-connect:rt:";
+const LOCK_PREFIX: &str = "oauth-connect refresh ";
+
+/// How long a tab that finds its refresh token rotated by another tab waits for that tab's
+/// broadcast before trying its own; half-way it asks for it again.
+const ROTATED_WAIT_MS: u32 = 2_000;
+
+/// Who waits for a refresh, and for what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Waiter {
+    call: Id,
+    /// `refresh()` wants the token set; `accessToken()` the access token.
+    wants_set: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefreshStage {
+    Locking,
+    ReadingFingerprint,
+    /// Another tab rotated the refresh token: its broadcast should be on the way.
+    AwaitingRotated { half: Id, end: Id },
+    Requesting,
+    Retrying,
+}
+
+struct Refresh {
+    waiters: Vec<Waiter>,
+    started_with: TokenSet,
+    token_endpoint: String,
+    client_id: String,
+    /// OIDC: a refreshed ID token is checked against it.
+    issuer: Option<String>,
+    listener: Listener,
+    provider: &'static str,
+    lock: Option<Id>,
+    stage: RefreshStage,
+    attempt: usize,
+    pending: Option<Id>,
+}
+
+pub struct Slot {
+    pub(crate) key: String,
+    storage: TokenStorage,
+    pub(crate) tokens: Option<TokenSet>,
+    pub(crate) reconnect_required: bool,
+    /// The OIDC `sub` of the connection: a refreshed ID token must name the same user.
+    subject: Option<String>,
+    refresh: Option<Refresh>,
+}
+
+fn key(prefix: &str, name: &str) -> String {
+    let mut key = String::from(prefix);
+    key.push_str(name);
+    key
+}
+
+fn fingerprint_of(tokens: &TokenSet) -> Option<String> {
+    tokens.refresh_token.as_ref().map(token::fingerprint)
+}
+
+fn not_connected() -> ConnectError {
+    ConnectError::new(ErrorCode::ReconnectRequired, "there is no connection: connect first")
+}
+
+impl Tab {
+    pub(crate) fn slot_of(&self, config: &ConnectConfig) -> Option<&Slot> {
+        let key = config.connection_key();
+        self.slots.iter().find(|slot| slot.key == key)
+    }
+
+    fn slot_index(&self, config: &ConnectConfig) -> Option<usize> {
+        let key = config.connection_key();
+        self.slots.iter().position(|slot| slot.key == key)
+    }
+
+    /// The slot of a connection, made (and filled from `sessionStorage` or another tab) on
+    /// first use.
+    pub(crate) fn slot_for(&mut self, config: &ConnectConfig) -> usize {
+        if let Some(index) = self.slot_index(config) {
+            if config.token_storage == TokenStorage::Session && self.slots[index].storage != TokenStorage::Session {
+                self.slots[index].storage = TokenStorage::Session;
+                self.persist(index);
+            }
+            return index;
+        }
+        let connection_key = config.connection_key();
+        self.slots.push(Slot {
+            key: connection_key.clone(),
+            storage: config.token_storage,
+            tokens: None,
+            reconnect_required: false,
+            subject: None,
+            refresh: None,
+        });
+        let index = self.slots.len() - 1;
+        self.update_listening();
+        match config.token_storage {
+            TokenStorage::Session => {
+                let read = self.wait_for(Wait::Restore(index));
+                self.effects.push(Effect::ReadStorage { read, area: Area::Session, prefix: key(STORED_TOKENS_PREFIX, &connection_key) });
+            }
+            TokenStorage::Memory => self.ask_other_tabs(index),
+        }
+        index
+    }
+
+    fn ask_other_tabs(&mut self, index: usize) {
+        let message = self.message(index, TOKENS_REQUEST);
+        self.broadcast(message);
+    }
+
+    /// The token set this tab kept in `sessionStorage` (before a reload).
+    pub(crate) fn restore(&mut self, index: usize, entries: Vec<(String, String)>) {
+        let Some(slot) = self.slots.get_mut(index) else { return };
+        let stored = key(STORED_TOKENS_PREFIX, &slot.key);
+        let tokens = entries.iter().find(|(key, _)| *key == stored).and_then(|(_, text)| match crate::json::parse(text) {
+            Ok(Value::Record(record)) => TokenSet::from_contract_fields(&record).ok(),
+            _ => None,
+        });
+        match tokens {
+            Some(tokens) => slot.tokens = Some(tokens),
+            None => self.ask_other_tabs(index),
+        }
+    }
+
+    fn message(&self, index: usize, kind: &str) -> providers::Record {
+        let mut message = providers::Record::new();
+        providers::put(&mut message, "type", providers::text(kind));
+        providers::put(&mut message, "key", providers::text(&self.slots[index].key));
+        message
+    }
+
+    fn broadcast(&mut self, message: providers::Record) {
+        self.effects.push(Effect::Broadcast { message: crate::json::to_string(&Value::Record(message)) });
+    }
+
+    /// Tell the other tabs what this slot holds now.
+    fn share(&mut self, index: usize, reconnect: bool) {
+        let mut message = self.message(index, TOKENS_MESSAGE);
+        let slot = &self.slots[index];
+        providers::put(&mut message, "tokens", slot.tokens.as_ref().map(providers::token_set_record).unwrap_or(Value::Other));
+        if reconnect {
+            providers::put(&mut message, "reconnect", Value::Bool(true));
+        }
+        if let Some(sub) = &slot.subject {
+            providers::put(&mut message, "sub", providers::text(sub));
+        }
+        self.broadcast(message);
+    }
+
+    /// Keep `sessionStorage` in step with the slot (or clear it).
+    fn persist(&mut self, index: usize) {
+        let slot = &self.slots[index];
+        let stored = key(STORED_TOKENS_PREFIX, &slot.key);
+        let effect = match (slot.storage, &slot.tokens) {
+            (TokenStorage::Session, Some(tokens)) => {
+                Effect::WriteStorage { area: Area::Session, key: stored, value: crate::json::to_string(&providers::token_set_record(tokens)) }
+            }
+            _ => Effect::RemoveStorage { area: Area::Session, key: stored },
+        };
+        self.effects.push(effect);
+    }
+
+    /// A new token set from a connect or a refresh of this tab: keep it, tell the other tabs.
+    pub(crate) fn store_tokens(&mut self, config: &ConnectConfig, tokens: TokenSet, subject: Option<String>) {
+        let index = self.slot_for(config);
+        self.store_in(index, tokens, subject);
+    }
+
+    fn store_in(&mut self, index: usize, tokens: TokenSet, subject: Option<String>) {
+        if let Some(fingerprint) = fingerprint_of(&tokens) {
+            let name = key(FINGERPRINT_PREFIX, &self.slots[index].key);
+            self.effects.push(Effect::WriteStorage { area: Area::Local, key: name, value: fingerprint });
+        }
+        let slot = &mut self.slots[index];
+        if subject.is_some() {
+            slot.subject = subject;
+        }
+        slot.reconnect_required = false;
+        slot.tokens = Some(tokens);
+        self.persist(index);
+        self.share(index, false);
+    }
+
+    /// A flow of a kind without tokens succeeded: the connection stands again.
+    pub(crate) fn slot_connected(&mut self, config: &ConnectConfig) {
+        if let Some(index) = self.slot_index(config) {
+            self.slots[index].reconnect_required = false;
+        }
+    }
+
+    /// The provider refused the refresh token, or the app learned the authorization is gone:
+    /// every tab must connect again.
+    pub(crate) fn require_reconnect(&mut self, connection: Id) {
+        let Some(config) = self.connection(connection).map(|c| c.config.clone()) else { return };
+        let index = self.slot_for(&config);
+        self.reconnect_slot(index);
+        self.emit(Listener::Connection(connection), config.kind(), "reconnect_required", None, Some(ErrorCode::ReconnectRequired));
+    }
+
+    fn reconnect_slot(&mut self, index: usize) {
+        let slot = &mut self.slots[index];
+        slot.reconnect_required = true;
+        slot.tokens = None;
+        self.persist(index);
+        self.share(index, true);
+    }
+
+    /// `disconnect()`: end a flow in flight and forget the connection in every tab.
+    pub(crate) fn disconnect(&mut self, connection: Id) {
+        if let Some(job) = self.connection(connection).and_then(|c| c.job) {
+            self.end_job(job, Err(super::flow::aborted()));
+        }
+        let Some(connection) = self.connection_mut(connection) else { return };
+        connection.status = super::Status::Idle;
+        let config = connection.config.clone();
+        let index = self.slot_for(&config);
+        let slot = &mut self.slots[index];
+        slot.reconnect_required = false;
+        slot.tokens = None;
+        slot.subject = None;
+        let name = key(FINGERPRINT_PREFIX, &slot.key);
+        self.effects.push(Effect::RemoveStorage { area: Area::Local, key: name });
+        self.persist(index);
+        self.share(index, false);
+    }
+
+    /// A message on the channel: a relayed callback, or tokens of another tab.
+    pub(crate) fn channel_message(&mut self, data: Option<&str>) {
+        if let Some(url) = super::flow::relayed_url(data) {
+            return self.channel_callback(url);
+        }
+        let Some(Ok(Value::Record(message))) = data.map(crate::json::parse) else { return };
+        let Value::Text(slot_key) = message.get("key") else { return };
+        let Some(index) = self.slots.iter().position(|slot| slot.key == slot_key) else { return };
+        match message.get("type") {
+            Value::Text(kind) if kind == TOKENS_REQUEST => {
+                let slot = &self.slots[index];
+                if slot.tokens.is_some() && !slot.reconnect_required {
+                    self.share(index, false);
+                }
+            }
+            Value::Text(kind) if kind == TOKENS_MESSAGE => {
+                let slot = &mut self.slots[index];
+                match (message.get("reconnect"), message.get("tokens")) {
+                    (Value::Bool(true), _) => {
+                        slot.reconnect_required = true;
+                        slot.tokens = None;
+                    }
+                    (_, Value::Other) => slot.tokens = None,
+                    (_, Value::Record(shared)) => {
+                        let Ok(tokens) = TokenSet::from_contract_fields(&shared) else { return };
+                        slot.reconnect_required = false;
+                        if let Value::Text(sub) = message.get("sub") {
+                            slot.subject = Some(sub);
+                        }
+                        slot.tokens = Some(tokens);
+                    }
+                    _ => return,
+                }
+                self.persist(index);
+                self.rotated_arrived(index);
+            }
+            _ => {}
+        }
+    }
+
+    /// `accessToken()` (`wants_set: false`) and `refresh()` (`true`, always refreshes).
+    pub(crate) fn fresh_tokens(&mut self, connection: Id, call: Id, force: bool) {
+        let Some(c) = self.connection(connection) else { return };
+        let (config, route) = (c.config.clone(), providers::refresh_route(&c.config, &c.memory));
+        let index = self.slot_for(&config);
+        let slot = &self.slots[index];
+        if matches!(route, RefreshRoute::NotHere) {
+            return self.reject(call, ConnectError::new(ErrorCode::InvalidConfig, "this connection has no tokenEndpoint: its tokens, if any, are kept by your backend"));
+        }
+        if slot.reconnect_required {
+            return self.reject(call, ConnectError::new(ErrorCode::ReconnectRequired, "the provider revoked this connection: connect again"));
+        }
+        let Some(current) = slot.tokens.clone() else { return self.reject(call, not_connected()) };
+        let skew = config.refresh_skew_ms;
+        if !force && !current.needs_refresh(self.now_ms, skew) {
+            return self.answer_tokens(call, &current, force);
+        }
+        if current.refresh_token.is_none() {
+            if !force && !current.is_expired(self.now_ms) {
+                return self.answer_tokens(call, &current, force);
+            }
+            return self.reject(call, ConnectError::new(ErrorCode::ReconnectRequired, "the access token expired and there is no refresh token: connect again"));
+        }
+        let waiter = Waiter { call, wants_set: force };
+        if let Some(refresh) = &mut self.slots[index].refresh {
+            return refresh.waiters.push(waiter);
+        }
+        let (token_endpoint, issuer) = match route {
+            RefreshRoute::Endpoint { token_endpoint, issuer } => (token_endpoint, issuer),
+            RefreshRoute::Discover(fetch) => {
+                let request = self.wait_for(Wait::Discover(connection, call, force));
+                return self.effects.push(Effect::Fetch(HttpRequest { id: request, method: fetch.method, url: fetch.url, body: fetch.body }));
+            }
+            RefreshRoute::NotHere => return,
+        };
+        let lock = self.wait_for(Wait::Refresh(index));
+        let name = key(LOCK_PREFIX, &self.slots[index].key);
+        self.slots[index].refresh = Some(Refresh {
+            waiters: alloc::vec![waiter],
+            started_with: current,
+            token_endpoint,
+            client_id: String::from(config.client_id()),
+            issuer,
+            listener: Listener::Connection(connection),
+            provider: config.kind(),
+            lock: Some(lock),
+            stage: RefreshStage::Locking,
+            attempt: 0,
+            pending: Some(lock),
+        });
+        self.effects.push(Effect::RequestLock { lock, name });
+    }
+
+    /// OIDC discovery before a refresh came back: try the call again.
+    pub(crate) fn discovered(&mut self, connection: Id, call: Id, force: bool, answer: HttpAnswer) {
+        let outcome = match answer {
+            HttpAnswer::Response { status, body } => {
+                let Some(index) = self.connections.iter().position(|c| c.id == connection) else { return };
+                let c = &mut self.connections[index];
+                providers::discovered(&c.config, &mut c.memory, Response::new(status, &body))
+            }
+            HttpAnswer::Failed => Err(ConnectError::new(ErrorCode::Network, "the request could not be sent or got no answer (network error, CORS, or the server is down)")),
+        };
+        match outcome {
+            Ok(()) => self.fresh_tokens(connection, call, force),
+            Err(error) => self.reject(call, error),
+        }
+    }
+
+    fn answer_tokens(&mut self, call: Id, tokens: &TokenSet, wants_set: bool) {
+        if wants_set {
+            self.resolve(call, &providers::token_set_record(tokens));
+        } else {
+            self.resolve(call, &providers::text(tokens.access_token.expose()));
+        }
+    }
+
+    /// The refresh holds the lock. Another tab may have refreshed while this one waited: its
+    /// broadcast set is newer than the one this refresh started from.
+    pub(crate) fn lock_granted(&mut self, index: usize, lock: Id) {
+        let Some(refresh) = self.slots.get_mut(index).and_then(|slot| slot.refresh.as_mut()) else {
+            return self.effects.push(Effect::ReleaseLock { lock });
+        };
+        refresh.pending = None;
+        if self.taken_elsewhere(index).is_some() {
+            return self.finish_refresh(index, Ok(false));
+        }
+        // The lock holder stores the new fingerprint before releasing; its broadcast may still
+        // be on the way. Read the fingerprint rather than spend a rotated refresh token, which a
+        // server with reuse detection answers by revoking the whole grant.
+        let read = self.wait_for(Wait::Refresh(index));
+        if let Some(refresh) = self.slots[index].refresh.as_mut() {
+            refresh.stage = RefreshStage::ReadingFingerprint;
+            refresh.pending = Some(read);
+        }
+        let prefix = key(FINGERPRINT_PREFIX, &self.slots[index].key);
+        self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix });
+    }
+
+    fn taken_elsewhere(&self, index: usize) -> Option<TokenSet> {
+        let slot = &self.slots[index];
+        let refresh = slot.refresh.as_ref()?;
+        let started = fingerprint_of(&refresh.started_with);
+        slot.tokens.clone().filter(|tokens| fingerprint_of(tokens) != started && !tokens.is_expired(self.now_ms))
+    }
+
+    pub(crate) fn fingerprint_read(&mut self, index: usize, entries: Vec<(String, String)>) {
+        let Some(slot) = self.slots.get(index) else { return };
+        let Some(refresh) = &slot.refresh else { return };
+        let name = key(FINGERPRINT_PREFIX, &slot.key);
+        let marker = entries.into_iter().find(|(key, _)| *key == name).map(|(_, value)| value);
+        if marker.is_some() && marker != fingerprint_of(&refresh.started_with) {
+            let half = self.start_timer(Wait::Refresh(index), ROTATED_WAIT_MS / 2);
+            let end = self.start_timer(Wait::Refresh(index), ROTATED_WAIT_MS);
+            if let Some(refresh) = self.slots[index].refresh.as_mut() {
+                refresh.stage = RefreshStage::AwaitingRotated { half, end };
+                refresh.pending = None;
+            }
+            return;
+        }
+        self.request_refresh(index);
+    }
+
+    /// A token set arrived from another tab: a refresh waiting for it is done.
+    fn rotated_arrived(&mut self, index: usize) {
+        let waiting = matches!(self.slots[index].refresh.as_ref().map(|r| r.stage), Some(RefreshStage::AwaitingRotated { .. }));
+        if waiting && self.taken_elsewhere(index).is_some() {
+            self.finish_refresh(index, Ok(false));
+        }
+    }
+
+    pub(crate) fn refresh_timer(&mut self, index: usize, timer: Id) {
+        let Some(refresh) = self.slots.get(index).and_then(|slot| slot.refresh.as_ref()) else { return };
+        match refresh.stage {
+            RefreshStage::AwaitingRotated { half, .. } if half == timer => self.ask_other_tabs(index),
+            RefreshStage::AwaitingRotated { end, .. } if end == timer => self.request_refresh(index),
+            RefreshStage::Retrying => self.request_refresh(index),
+            _ => {}
+        }
+    }
+
+    fn request_refresh(&mut self, index: usize) {
+        let request = self.wait_for(Wait::Refresh(index));
+        let Some(refresh) = self.slots[index].refresh.as_mut() else { return };
+        if let RefreshStage::AwaitingRotated { half, end } = refresh.stage {
+            for timer in [half, end] {
+                if self.waits.iter().any(|(id, _)| *id == timer) {
+                    self.waits.retain(|(id, _)| *id != timer);
+                    self.effects.push(Effect::CancelTimer { timer });
+                }
+            }
+        }
+        let Some(refresh) = self.slots[index].refresh.as_mut() else { return };
+        refresh.stage = RefreshStage::Requesting;
+        refresh.pending = Some(request);
+        let Some(refresh_token) = refresh.started_with.refresh_token.as_ref() else { return };
+        let body = token::refresh_body(refresh_token, &refresh.client_id);
+        let fetch = providers::Fetch::post_form(&refresh.token_endpoint, body);
+        self.effects.push(Effect::Fetch(HttpRequest { id: request, method: fetch.method, url: fetch.url, body: fetch.body }));
+    }
+
+    pub(crate) fn refresh_answered(&mut self, index: usize, answer: HttpAnswer) {
+        let known_subject = self.slots.get(index).and_then(|slot| slot.subject.clone());
+        let Some(refresh) = self.slots.get_mut(index).and_then(|slot| slot.refresh.as_mut()) else { return };
+        refresh.pending = None;
+        let outcome = match answer {
+            HttpAnswer::Response { status, body } => Response::new(status, &body)
+                .into_object()
+                .and_then(|body| token::token_set_from_response(&body, self.now_ms, refresh.started_with.refresh_token.as_ref())),
+            HttpAnswer::Failed => Err(ConnectError::new(ErrorCode::Network, "the request could not be sent or got no answer (network error, CORS, or the server is down)")),
+        };
+        match outcome {
+            Ok(tokens) => {
+                let subject = match (&tokens.id_token, &refresh.issuer) {
+                    (Some(id_token), Some(issuer)) => {
+                        match providers::oidc::check_id_token(id_token, issuer, &refresh.client_id, None, known_subject.as_deref(), self.now_ms) {
+                            Ok(sub) => Some(sub),
+                            Err(error) => return self.finish_refresh(index, Err(error)),
+                        }
+                    }
+                    _ => None,
+                };
+                self.store_in(index, tokens, subject);
+                self.finish_refresh(index, Ok(true));
+            }
+            Err(error) if token::is_invalid_grant(&error) => {
+                let mut reconnect = ConnectError::new(ErrorCode::ReconnectRequired, "the provider no longer accepts this connection's refresh token: connect again");
+                if let Some(provider) = error.provider() {
+                    reconnect = reconnect.with_provider(provider.clone());
+                }
+                self.reconnect_slot(index);
+                self.finish_refresh(index, Err(reconnect));
+            }
+            Err(error) if token::is_retryable(&error) && refresh.attempt < token::REFRESH_RETRY_DELAYS_MS.len() => {
+                let delay = token::REFRESH_RETRY_DELAYS_MS[refresh.attempt];
+                refresh.attempt += 1;
+                refresh.stage = RefreshStage::Retrying;
+                let timer = self.start_timer(Wait::Refresh(index), delay);
+                if let Some(refresh) = self.slots[index].refresh.as_mut() {
+                    refresh.pending = Some(timer);
+                }
+            }
+            Err(error) => self.finish_refresh(index, Err(error)),
+        }
+    }
+
+    /// The refresh is over: release the lock, answer every waiter, tell the app.
+    fn finish_refresh(&mut self, index: usize, outcome: Result<bool>) {
+        let Some(refresh) = self.slots[index].refresh.take() else { return };
+        if let Some(pending) = refresh.pending {
+            if self.take_wait(pending).is_some() && refresh.stage == RefreshStage::Retrying {
+                self.effects.push(Effect::CancelTimer { timer: pending });
+            }
+        }
+        if let RefreshStage::AwaitingRotated { half, end } = refresh.stage {
+            self.cancel_timer(Some(half));
+            self.cancel_timer(Some(end));
+        }
+        if let Some(lock) = refresh.lock {
+            if self.take_wait(lock).is_none() {
+                self.effects.push(Effect::ReleaseLock { lock });
+            }
+        }
+        match outcome {
+            Ok(refreshed) => {
+                let Some(tokens) = self.slots[index].tokens.clone() else { return };
+                if refreshed {
+                    self.emit(refresh.listener, refresh.provider, "refresh", None, None);
+                }
+                for waiter in refresh.waiters {
+                    self.answer_tokens(waiter.call, &tokens, waiter.wants_set);
+                }
+            }
+            Err(error) => {
+                let name = if error.code() == ErrorCode::ReconnectRequired { "reconnect_required" } else { "error" };
+                self.emit(refresh.listener, refresh.provider, name, None, Some(error.code()));
+                for waiter in refresh.waiters {
+                    self.reject(waiter.call, error.clone());
+                }
+            }
+        }
+    }
+}

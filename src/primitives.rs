@@ -1,0 +1,152 @@
+//! The synchronous primitives of the contract (`createPkce`, `pkceChallenge`, `randomState`,
+//! `idempotencyKey`, `buildAuthorizeUrl`, `parseCallback`, `widgetIdentity`), with their
+//! arguments as JSON and their answer as `{"ok": value}` or `{"error": {...}}`: how they cross
+//! the wasm boundary with one string each way.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::authorize::{build_authorize_url, quote_name, ParamValue};
+use crate::callback::{parse_callback, CallbackExpectation, ResponseMode};
+use crate::error::{field_message, ConnectError, ErrorCode, Result};
+use crate::fields::{Fields, Value};
+use crate::json::JsonWriter;
+use crate::providers::{put, text, Record};
+
+fn invalid(message: &'static str) -> ConnectError {
+    ConnectError::new(ErrorCode::InvalidConfig, message)
+}
+
+fn required_string(value: &Value, name: &str) -> Result<String> {
+    match value {
+        Value::Text(text) => Ok(text.clone()),
+        _ => Err(ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "must be a string"))),
+    }
+}
+
+/// A `Record<string, string | string[]>` as ordered pairs.
+fn param_record(value: &Value, name: &str) -> Result<Vec<(String, ParamValue)>> {
+    let record = match value {
+        Value::Absent | Value::Other => return Ok(Vec::new()),
+        Value::Record(record) => record,
+        _ => return Err(ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "must be an object of strings"))),
+    };
+    let not_string = |key: &str| {
+        ConnectError::with_message(ErrorCode::InvalidConfig, field_message(&quote_name(key), "must be a string or an array of strings"))
+    };
+    let mut params = Vec::new();
+    for (key, value) in record {
+        let param = match value {
+            Value::Text(text) => ParamValue::One(text.clone()),
+            Value::List(items) => ParamValue::Many(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        Value::Text(text) => Ok(text.clone()),
+                        _ => Err(not_string(key)),
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            _ => return Err(not_string(key)),
+        };
+        params.push((key.clone(), param));
+    }
+    Ok(params)
+}
+
+fn create_pkce() -> Result<Value> {
+    let pair = crate::pkce::create_pkce()?;
+    let mut result = Record::new();
+    put(&mut result, "verifier", Value::Text(pair.verifier.into_secret()));
+    put(&mut result, "challenge", Value::Text(pair.challenge));
+    put(&mut result, "method", text(crate::pkce::S256));
+    Ok(Value::Record(result))
+}
+
+fn parse(args: &[Value]) -> Result<Value> {
+    let url = match args.first() {
+        Some(Value::Text(url)) => url,
+        _ => return Err(ConnectError::new(ErrorCode::InvalidCallback, "the callback URL must be a string")),
+    };
+    let Some(Value::Record(expect)) = args.get(1) else {
+        return Err(invalid("expect must be an object with the state that was sent"));
+    };
+    let state = required_string(&expect.get("state"), "expect.state")?;
+    let issuer = match expect.get("issuer") {
+        Value::Absent => None,
+        other => Some(required_string(&other, "issuer")?),
+    };
+    let response_mode = match expect.get("responseMode") {
+        Value::Absent => ResponseMode::Query,
+        Value::Text(mode) if mode == "query" => ResponseMode::Query,
+        Value::Text(mode) if mode == "fragment" => ResponseMode::Fragment,
+        _ => return Err(invalid("expect.responseMode must be \"query\" or \"fragment\"")),
+    };
+    let expectation = CallbackExpectation { state: &state, issuer: issuer.as_deref(), response_mode };
+    let (code, state, iss, params) = parse_callback(url, &expectation)?.into_parts();
+    let mut result = Record::new();
+    put(&mut result, "code", Value::Text(code.into_secret()));
+    put(&mut result, "state", Value::Text(state));
+    if let Some(iss) = iss {
+        put(&mut result, "iss", Value::Text(iss));
+    }
+    put(&mut result, "params", crate::providers::params_record(&params));
+    Ok(Value::Record(result))
+}
+
+fn widget_identity(args: &[Value]) -> Result<Value> {
+    let refused = || invalid("widgetIdentity needs the result of a Liquid connection (with session)");
+    let Some(Value::Record(result)) = args.first() else { return Err(refused()) };
+    let Value::Record(session) = result.get("session") else { return Err(refused()) };
+    let (Value::Text(id), Value::Text(secret)) = (session.get("sessionId"), session.get("sessionSecret")) else { return Err(refused()) };
+    let mut user_session = Record::new();
+    put(&mut user_session, "session_id", Value::Text(id));
+    put(&mut user_session, "session_secret", Value::Text(secret));
+    let mut identity = Record::new();
+    put(&mut identity, "user_session", Value::Record(user_session));
+    Ok(Value::Record(identity))
+}
+
+fn run(name: &str, args: &[Value]) -> Result<Value> {
+    let arg = |index: usize| args.get(index).cloned().unwrap_or(Value::Absent);
+    match name {
+        "createPkce" => create_pkce(),
+        "pkceChallenge" => match arg(0) {
+            Value::Text(verifier) => crate::pkce::pkce_challenge(&verifier).map(Value::Text),
+            _ => Err(ConnectError::new(ErrorCode::InvalidVerifier, "a PKCE code verifier must be a string")),
+        },
+        "randomState" => crate::state::random_state().map(Value::Text),
+        "idempotencyKey" => crate::state::idempotency_key().map(Value::Text),
+        "buildAuthorizeUrl" => {
+            let endpoint = required_string(&arg(0), "endpoint")?;
+            let params = param_record(&arg(1), "params")?;
+            build_authorize_url(&endpoint, params).map(Value::Text)
+        }
+        "parseCallback" => parse(args),
+        "widgetIdentity" => widget_identity(args),
+        _ => Err(invalid("no such function")),
+    }
+}
+
+/// Run primitive `name` on `args` (a JSON array); `{"ok": value}` or `{"error": {...}}`.
+pub fn call(name: &str, args: &str) -> String {
+    let args = match crate::json::parse(args) {
+        Ok(Value::List(args)) => args,
+        _ => Vec::new(),
+    };
+    let mut out = String::new();
+    let mut w = JsonWriter::new(&mut out);
+    w.begin_object();
+    match run(name, &args) {
+        Ok(value) => {
+            w.key("ok");
+            w.value(&value);
+        }
+        Err(error) => {
+            w.key("error");
+            crate::wire::write_error(&mut w, &error);
+        }
+    }
+    w.end_object();
+    out
+}

@@ -1,0 +1,124 @@
+//! `kind: "liquid"`: a Liquid Quick Exchange user session ([seed 003](../../../shared/seeds/003_b3d059c2a1e164d9.txt)).
+//! `POST {baseUrl}/api/v1/session` with the public key; the window goes to the session's
+//! `liquid_oauth` page; the flow ends on the return page's message (with `returnUrl`) or when the
+//! user closes the window, and the app's backend confirms the session (`verifyEndpoint`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{params_record, put, text, Completed, Fetch, Flow, LiquidSession, Pending, Prepared, Record, Response, Step, Then, Waiting};
+use crate::authorize::{build_authorize_url, ParamValue};
+use crate::callback::check_response;
+use crate::config::LiquidConfig;
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::{opt_string, Value};
+use crate::secret::Secret;
+
+pub const RESPONSE_PARAMS: &[&str] = &["session_id"];
+
+fn session_url(config: &LiquidConfig) -> String {
+    let mut url = String::from(config.base_url.as_str());
+    url.push_str("/api/v1/session");
+    url
+}
+
+pub fn check_redirect(config: &LiquidConfig) -> Result<()> {
+    match config.return_url {
+        Some(_) => Ok(()),
+        None => Err(ConnectError::new(
+            ErrorCode::InvalidConfig,
+            "a Liquid redirect flow needs returnUrl: without it the flow ends in a window the user closes (use popup())",
+        )),
+    }
+}
+
+pub fn prepare(config: &LiquidConfig, pending: &Pending) -> Result<Step<Prepared, ()>> {
+    let mut request = Record::new();
+    put(&mut request, "public_api_key", text(&config.public_api_key));
+    if let Some(return_url) = &config.return_url {
+        // The return page is recognised, and matched to this flow, by its state.
+        let with_state = build_authorize_url(return_url, alloc::vec![(String::from("state"), ParamValue::One(pending.state.clone()))])?;
+        put(&mut request, "return_url", Value::Text(with_state));
+    }
+    Ok(Step::Fetch(Fetch::post_json(&session_url(config), &request), ()))
+}
+
+pub fn prepare_answered(config: &LiquidConfig, response: Response) -> Result<Prepared> {
+    let refused = ConnectError::new(ErrorCode::TokenError, "Liquid did not create a session").with_status(response.status);
+    let body = match (response.ok(), response.object()) {
+        (true, Some(body)) => body,
+        _ => return Err(refused),
+    };
+    if !matches!(crate::fields::Fields::get(body, "success"), Value::Bool(true)) {
+        return Err(refused);
+    }
+    let payload = match crate::fields::Fields::get(body, "payload") {
+        Value::Record(payload) => payload,
+        _ => return Err(refused),
+    };
+    let id = opt_string(&payload, "session_id", ErrorCode::TokenError)?.unwrap_or_default();
+    let secret = opt_string(&payload, "session_secret", ErrorCode::TokenError)?.unwrap_or_default();
+    // The id goes into a URL path: only an id's characters.
+    if id.is_empty() || secret.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(refused);
+    }
+    let mut url = session_url(config);
+    url.push('/');
+    url.push_str(&id);
+    url.push_str("/liquid_oauth");
+    Ok(Prepared { url, token_endpoint: None, liquid_session: Some(LiquidSession { id, secret: Secret::new(secret) }) })
+}
+
+fn session<'a>(flow: &Flow<'a>) -> Result<&'a LiquidSession> {
+    flow.prepared.liquid_session.as_ref().ok_or(ConnectError::new(ErrorCode::UnknownState, "no Liquid session for this flow"))
+}
+
+/// The return page's answer (`url`), or the closed window (`None`).
+pub fn complete(config: &LiquidConfig, flow: &Flow<'_>, url: Option<&str>) -> Result<Step<Completed, Waiting>> {
+    let session = session(flow)?;
+    let params = match url {
+        Some(url) => {
+            let params = check_response(url, &flow.expectation())?;
+            if params.iter().any(|(name, value)| name == "session_id" && value != &session.id) {
+                return Err(ConnectError::new(ErrorCode::InvalidCallback, "the return page names another Liquid session"));
+            }
+            params
+        }
+        None => Vec::new(),
+    };
+    let mut completed = Completed::default();
+    put(&mut completed.result, "params", params_record(&params));
+    match &config.verify_endpoint {
+        Some(endpoint) => {
+            let mut request = Record::new();
+            put(&mut request, "sessionId", text(&session.id));
+            Ok(Step::Fetch(Fetch::post_json(endpoint, &request), Waiting { completed, then: Then::LiquidVerified { closed: url.is_none() } }))
+        }
+        None => {
+            add_session(&mut completed, session);
+            Ok(Step::Done(completed))
+        }
+    }
+}
+
+fn add_session(completed: &mut Completed, session: &LiquidSession) {
+    let mut object = Record::new();
+    put(&mut object, "sessionId", text(&session.id));
+    put(&mut object, "sessionSecret", text(session.secret.expose()));
+    put(&mut completed.result, "session", Value::Record(object));
+}
+
+/// The backend's confirmation: approved unless it refused or said `approved: false`.
+pub fn verified(flow: &Flow<'_>, completed: &mut Completed, response: Response, closed: bool) -> Result<()> {
+    let denied = matches!(response.object().map(|body| crate::fields::Fields::get(body, "approved")), Some(Value::Bool(false)));
+    if !response.ok() || denied {
+        return Err(if closed {
+            ConnectError::new(ErrorCode::PopupClosed, "the window was closed before the Liquid session was approved")
+        } else {
+            response.refused()
+        });
+    }
+    put(&mut completed.result, "exchange", response.json.unwrap_or(Value::Other));
+    add_session(completed, session(flow)?);
+    Ok(())
+}

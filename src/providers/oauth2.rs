@@ -1,0 +1,94 @@
+//! `kind: "oauth2"`: the authorization code grant with PKCE S256 against endpoints the app
+//! names ([RFC 6749 §4.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1),
+//! [RFC 7636](https://www.rfc-editor.org/rfc/rfc7636)). The code is redeemed by the browser as a
+//! public client (`tokenEndpoint`), by the app's backend (`exchangeEndpoint`), or handed to the
+//! app with its verifier (neither).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{params_record, put, text, Completed, Fetch, Flow, Pending, Prepared, Record, Step, Then, Waiting};
+use crate::authorize::{code_flow_url, CodeFlowRequest};
+use crate::callback::parse_callback;
+use crate::config::{CodeHandling, OAuth2Config};
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::Value;
+
+pub fn token_endpoint(config: &OAuth2Config) -> Option<&str> {
+    match &config.code_handling {
+        CodeHandling::TokenEndpoint(endpoint) => Some(endpoint),
+        CodeHandling::ExchangeEndpoint(_) | CodeHandling::ReturnCode => None,
+    }
+}
+
+pub fn prepare(config: &OAuth2Config, pending: &Pending) -> Result<Prepared> {
+    let url = authorization_url(&config.authorization_endpoint, &config.client_id, &config.redirect_uri, &config.scope, &config.extra_params, config.response_mode, pending)?;
+    Ok(Prepared { url, token_endpoint: token_endpoint(config).map(String::from), liquid_session: None })
+}
+
+/// The authorization request of a code flow ([RFC 6749 §4.1.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1)).
+pub(super) fn authorization_url(
+    endpoint: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &[String],
+    extra_params: &[(String, String)],
+    response_mode: crate::callback::ResponseMode,
+    pending: &Pending,
+) -> Result<String> {
+    code_flow_url(&CodeFlowRequest {
+        endpoint,
+        client_id,
+        redirect_uri,
+        scope,
+        state: &pending.state,
+        code_challenge: &pending.verifier.challenge(),
+        nonce: pending.nonce.as_deref(),
+        response_mode,
+        extra_params,
+    })
+}
+
+pub fn complete(config: &OAuth2Config, flow: &Flow<'_>, url: &str) -> Result<Step<Completed, Waiting>> {
+    match &config.code_handling {
+        CodeHandling::TokenEndpoint(_) => complete_with_token_endpoint(flow, url),
+        CodeHandling::ExchangeEndpoint(endpoint) => complete_with_backend(flow, url, endpoint, true),
+        CodeHandling::ReturnCode => {
+            let (code, _state, _iss, params) = parse_callback(url, &flow.expectation())?.into_parts();
+            let mut completed = Completed::default();
+            put(&mut completed.result, "code", Value::Text(code.into_secret()));
+            put(&mut completed.result, "codeVerifier", text(flow.pending.verifier.secret()));
+            put(&mut completed.result, "params", params_record(&params));
+            Ok(Step::Done(completed))
+        }
+    }
+}
+
+fn without_code(params: &[(String, String)]) -> Vec<(String, String)> {
+    params.iter().filter(|(name, _)| name != "code").cloned().collect()
+}
+
+/// Redeem the code at the token endpoint ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3)).
+pub(super) fn complete_with_token_endpoint(flow: &Flow<'_>, url: &str) -> Result<Step<Completed, Waiting>> {
+    let (code, _state, _iss, params) = parse_callback(url, &flow.expectation())?.into_parts();
+    let endpoint = flow.prepared.token_endpoint.as_deref().ok_or(ConnectError::new(ErrorCode::InvalidConfig, "no token endpoint"))?;
+    let body = crate::token::authorization_code_body(&code, flow.config.redirect_uri(), flow.config.client_id(), &flow.pending.verifier);
+    let mut completed = Completed::default();
+    put(&mut completed.result, "params", params_record(&without_code(&params)));
+    Ok(Step::Fetch(Fetch::post_form(endpoint, body), Waiting { completed, then: Then::Tokens }))
+}
+
+/// The app's backend redeems the code: `{ code, codeVerifier, redirectUri, state? }` as JSON.
+pub(super) fn complete_with_backend(flow: &Flow<'_>, url: &str, endpoint: &str, with_state: bool) -> Result<Step<Completed, Waiting>> {
+    let (code, _state, _iss, params) = parse_callback(url, &flow.expectation())?.into_parts();
+    let mut request = Record::new();
+    put(&mut request, "code", Value::Text(code.into_secret()));
+    put(&mut request, "codeVerifier", text(flow.pending.verifier.secret()));
+    put(&mut request, "redirectUri", text(flow.config.redirect_uri()));
+    if with_state {
+        put(&mut request, "state", text(&flow.pending.state));
+    }
+    let mut completed = Completed::default();
+    put(&mut completed.result, "params", params_record(&without_code(&params)));
+    Ok(Step::Fetch(Fetch::post_json(endpoint, &request), Waiting { completed, then: Then::Backend }))
+}

@@ -1,0 +1,81 @@
+//! `kind: "oidc"`: OpenID Connect. Endpoints come from the issuer's discovery document
+//! ([Discovery §4](https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig)),
+//! fetched once per connection; the flow adds a nonce; the ID token received from the token
+//! endpoint is checked (iss, aud, azp, nonce, exp: [Core §3.1.3.7](https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)),
+//! and a refreshed one must name the same `sub` (§12.2).
+
+use alloc::string::String;
+
+use super::{Endpoints, Fetch, Flow, Memory, Pending, Prepared, RefreshRoute, Response, Step};
+use crate::config::{discovery_endpoints, discovery_url, OidcConfig};
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::id_token::{check_claims, jwt_payload, IdTokenExpectation};
+use crate::secret::Secret;
+use crate::token::TokenSet;
+
+pub fn prepare(config: &OidcConfig, memory: &Memory, pending: &Pending) -> Result<Step<Prepared, ()>> {
+    match &memory.endpoints {
+        Some(endpoints) => url(config, endpoints, pending).map(Step::Done),
+        None => Ok(Step::Fetch(Fetch::get(discovery_url(&config.issuer)), ())),
+    }
+}
+
+pub fn prepare_answered(config: &OidcConfig, memory: &mut Memory, pending: &Pending, response: Response) -> Result<Prepared> {
+    let endpoints = remember_endpoints(config, memory, response)?;
+    url(config, &endpoints, pending)
+}
+
+/// Read the discovery document and keep its endpoints for the connection's next flows.
+pub fn remember_endpoints(config: &OidcConfig, memory: &mut Memory, response: Response) -> Result<Endpoints> {
+    let document = match (response.ok(), response.object()) {
+        (true, Some(document)) => document,
+        _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "the provider's discovery document could not be read").with_status(response.status)),
+    };
+    let (authorization, token) = discovery_endpoints(document, &config.issuer)?;
+    let endpoints = Endpoints { authorization, token: Some(token) };
+    memory.endpoints = Some(endpoints.clone());
+    Ok(endpoints)
+}
+
+fn url(config: &OidcConfig, endpoints: &Endpoints, pending: &Pending) -> Result<Prepared> {
+    let url = super::oauth2::authorization_url(
+        &endpoints.authorization,
+        &config.client_id,
+        &config.redirect_uri,
+        &config.scope,
+        &config.extra_params,
+        crate::callback::ResponseMode::Query,
+        pending,
+    )?;
+    Ok(Prepared { url, token_endpoint: endpoints.token.clone(), liquid_session: None })
+}
+
+pub fn refresh_route(config: &OidcConfig, memory: &Memory) -> RefreshRoute {
+    match memory.endpoints.as_ref().and_then(|endpoints| endpoints.token.clone()) {
+        Some(token_endpoint) => RefreshRoute::Endpoint { token_endpoint, issuer: Some(config.issuer.clone()) },
+        None => RefreshRoute::Discover(Fetch::get(discovery_url(&config.issuer))),
+    }
+}
+
+/// The ID token of a code exchange: required, and checked with the flow's nonce. Returns `sub`.
+pub fn check_new_id_token(config: &OidcConfig, flow: &Flow<'_>, tokens: &TokenSet) -> Result<String> {
+    let id_token = tokens
+        .id_token
+        .as_ref()
+        .ok_or(ConnectError::new(ErrorCode::InvalidIdToken, "the token response has no id_token although openid was requested"))?;
+    check_id_token(id_token, &config.issuer, &config.client_id, flow.pending.nonce.as_deref(), None, flow.now_ms)
+}
+
+/// Check an ID token's claims (OIDC Core §3.1.3.7); returns its `sub`.
+pub fn check_id_token(id_token: &Secret, issuer: &str, client_id: &str, nonce: Option<&str>, subject: Option<&str>, now_ms: f64) -> Result<String> {
+    let payload = jwt_payload(id_token.expose())?;
+    let claims = core::str::from_utf8(&payload)
+        .ok()
+        .and_then(|text| crate::json::parse(text).ok())
+        .and_then(|value| match value {
+            crate::fields::Value::Record(record) => Some(record),
+            _ => None,
+        })
+        .ok_or(ConnectError::new(ErrorCode::InvalidIdToken, "the ID token's payload is not a JSON object"))?;
+    check_claims(&claims, &IdTokenExpectation { issuer, client_id, nonce, now_seconds: now_ms / 1000.0, subject })
+}

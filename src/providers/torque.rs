@@ -1,0 +1,41 @@
+//! `kind: "torque"`: Torque Connect ([seed 000](../../../shared/seeds/000_2d7d7339d800e424.txt)).
+//! The app's backend opens the authorize session with the business key
+//! (`POST /connect/authorize/session`) and redeems the code; the browser makes PKCE and state.
+
+use alloc::string::String;
+
+use super::{put, text, Completed, Fetch, Flow, Pending, Prepared, Record, Response, Step, Waiting};
+use crate::config::{check_url, TorqueConfig};
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::opt_string;
+use crate::pkce::S256;
+
+/// The backend's session request: `{ redirectUri, codeChallenge, codeChallengeMethod, state, externalUserId?, scope? }`.
+pub fn prepare(config: &TorqueConfig, pending: &Pending) -> Step<Prepared, ()> {
+    let mut request = Record::new();
+    put(&mut request, "redirectUri", text(&config.redirect_uri));
+    put(&mut request, "codeChallenge", crate::fields::Value::Text(pending.verifier.challenge()));
+    put(&mut request, "codeChallengeMethod", text(S256));
+    put(&mut request, "state", text(&pending.state));
+    if let Some(user) = &config.external_user_id {
+        put(&mut request, "externalUserId", text(user));
+    }
+    if !config.scope.is_empty() {
+        put(&mut request, "scope", crate::fields::Value::Text(config.scope.join(" ")));
+    }
+    Step::Fetch(Fetch::post_json(&config.session_endpoint, &request), ())
+}
+
+/// Torque's `authorizeUrl`, handed back by the backend.
+pub fn prepare_answered(response: Response) -> Result<Prepared> {
+    let answer = response.into_object()?;
+    let url: String = opt_string(&answer, "authorizeUrl", ErrorCode::InvalidConfig)?
+        .ok_or(ConnectError::new(ErrorCode::InvalidConfig, "the sessionEndpoint's answer has no authorizeUrl"))?;
+    check_url(&url, "authorizeUrl")?;
+    Ok(Prepared { url, token_endpoint: None, liquid_session: None })
+}
+
+/// The backend redeems the code (`POST /connect/token` with the business key).
+pub fn complete(config: &TorqueConfig, flow: &Flow<'_>, url: &str) -> Result<Step<Completed, Waiting>> {
+    super::oauth2::complete_with_backend(flow, url, &config.exchange_endpoint, false)
+}

@@ -1,0 +1,57 @@
+//! `kind: "turnqey"`: Turnqey read-only linking ([seed 002](../../../shared/seeds/002_09707a619ce7fbae.txt)).
+//! The app's backend signs the exact request (`checksum`); the browser makes `state`. The answer
+//! carries `collection`, `identity`, `platform` and `status`, every one of them in `params`.
+
+use alloc::string::String;
+
+use super::{params_record, put, text, Completed, Fetch, Flow, Memory, Pending, Prepared, Record, Response, Step};
+use crate::authorize::{build_authorize_url, ParamValue};
+use crate::callback::check_response;
+use crate::config::TurnqeyConfig;
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::opt_string;
+
+pub const RESPONSE_PARAMS: &[&str] = &["collection", "identity", "platform", "status"];
+
+/// The backend's checksum request: exactly the parameters that will be sent.
+pub fn prepare(config: &TurnqeyConfig, memory: &Memory, pending: &Pending) -> Step<Prepared, ()> {
+    let mut request = Record::new();
+    put(&mut request, "client", text(&config.client));
+    put(&mut request, "platform", text(&config.platform));
+    put(&mut request, "identity", text(&config.identity));
+    if let Some(collection) = &memory.collection {
+        put(&mut request, "collection", text(collection));
+    }
+    put(&mut request, "state", text(&pending.state));
+    Step::Fetch(Fetch::post_json(&config.checksum_endpoint, &request), ())
+}
+
+/// `/authorize` with the parameters in the order of the document's example.
+pub fn prepare_answered(config: &TurnqeyConfig, memory: &Memory, pending: &Pending, response: Response) -> Result<Prepared> {
+    let answer = response.into_object()?;
+    let checksum = opt_string(&answer, "checksum", ErrorCode::InvalidConfig)?
+        .filter(|checksum| !checksum.is_empty())
+        .ok_or(ConnectError::new(ErrorCode::InvalidConfig, "the checksumEndpoint's answer has no checksum"))?;
+    let one = |name: &str, value: &str| (String::from(name), ParamValue::One(String::from(value)));
+    let mut params = alloc::vec![one("client", &config.client), one("platform", &config.platform)];
+    if let Some(collection) = &memory.collection {
+        params.push(one("collection", collection));
+    }
+    params.push(one("state", &pending.state));
+    params.push(one("identity", &config.identity));
+    params.push(one("checksum", &checksum));
+    Ok(Prepared { url: build_authorize_url(&config.authorize_url, params)?, token_endpoint: None, liquid_session: None })
+}
+
+pub fn complete(flow: &Flow<'_>, url: &str) -> Result<Completed> {
+    let params = check_response(url, &flow.expectation())?;
+    let collection = params.iter().find(|(name, _)| name == "collection").map(|(_, value)| value.clone()).unwrap_or_default();
+    if collection.is_empty() {
+        return Err(ConnectError::new(ErrorCode::InvalidCallback, "Turnqey's answer has no collection"));
+    }
+    let mut completed = Completed::default();
+    put(&mut completed.result, "collection", text(&collection));
+    put(&mut completed.result, "params", params_record(&params));
+    completed.collection = Some(collection);
+    Ok(completed)
+}
