@@ -1,6 +1,7 @@
 // oauth-connect: the package's entry module. A thin shell over the wasm: the init guard, the
-// ConnectError class, and re-exports. Every decision is made in Rust (src/).
+// ConnectError class, re-exports, and the button's stylesheet. Every decision is made in Rust (src/).
 import initWasm, * as wasm from "./oauth_connect.js";
+import buttonCss from "./button-style.js";
 
 /** Every failure of the library. `code` is stable; see the README for the list. */
 export class ConnectError extends Error {
@@ -97,11 +98,36 @@ export class Connect {
   }
 }
 
+// The button's stylesheet (button.css), one constructed sheet per document: a sheet can only be
+// adopted in the document it was made for. Not inline style, so `style-src 'self'` and Trusted
+// Types let it through.
+const buttonSheets = new WeakMap();
+
+/** Adopt the button's sheet, once, by the document or shadow root a button was mounted in. */
+function adoptButtonStyle(target) {
+  const root = target.getRootNode();
+  // A target not yet in a document styles through its document, as a `<style>` in <head> did.
+  const scope = "adoptedStyleSheets" in root ? root : target.ownerDocument;
+  const view = scope?.defaultView ?? scope?.ownerDocument?.defaultView;
+  if (!view) return; // a document without a window (a template's, DOMParser's): nothing renders
+  let sheet = buttonSheets.get(view.document);
+  if (!sheet) {
+    sheet = new view.CSSStyleSheet();
+    sheet.replaceSync(buttonCss);
+    buttonSheets.set(view.document, sheet);
+  }
+  if (!scope.adoptedStyleSheets.includes(sheet)) scope.adoptedStyleSheets = [...scope.adoptedStyleSheets, sheet];
+}
+
 /** `mountConnectButton(target, options)`: a native button driven by the wasm (src/button.rs). */
 export function mountConnectButton(target, options) {
   if (!ready) throw notInitialized();
   const connect = wasmConnect.get(options?.config);
-  return connect ? wasm.mountConnectButtonWith(target, options, connect) : wasm.mountConnectButton(target, options);
+  const handle = connect ? wasm.mountConnectButtonWith(target, options, connect) : wasm.mountConnectButton(target, options);
+  // Past the wasm's checks, so target is a Node and the button is in it; same task, so the
+  // button is never painted without its style.
+  adoptButtonStyle(target);
+  return handle;
 }
 
 /**

@@ -1,7 +1,7 @@
 // `npm run size`: the bytes an app downloads for oauth-connect (wasm + generated glue + entry
-// module), raw, gzip -9 and brotli (quality 11), one line per file and a total. A peer measured
-// in the same run puts the figures in context: oauth4webapi, a low-level OAuth client library
-// of plain JS (PKCE, URLs, callback validation and more).
+// module + the button's stylesheet module), raw, gzip -9 and brotli (quality 11), one line per
+// file and a total. A peer measured in the same run puts the figures in context: oauth4webapi,
+// a low-level OAuth client library of plain JS (PKCE, URLs, callback validation and more).
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +44,7 @@ const ours = report("oauth-connect (pkg/, as an app downloads it)", [
   ["oauth_connect_bg.wasm", join(pkg, "oauth_connect_bg.wasm")],
   ["oauth_connect.js (wasm-bindgen glue)", join(pkg, "oauth_connect.js")],
   ["index.js (entry)", join(pkg, "index.js")],
+  ["button-style.js (the button's CSS)", join(pkg, "button-style.js")],
 ]);
 
 const peer = join(root, "node_modules", "oauth4webapi", "build", "index.js");
