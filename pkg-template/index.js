@@ -4,6 +4,7 @@
 // carries out each effect it answers with one browser call; it branches on effect kinds only,
 // never on providers, codes, states or URLs.
 import initWasm, * as wasm from "./oauth_connect.js";
+import buttonCss from "./button-style.js";
 
 /** Every failure of the library. `code` is stable; see the README for the list. */
 export class ConnectError extends Error {
@@ -384,6 +385,27 @@ export class Connect {
 }
 
 // ---- the connect button: elements made here, drawn and decided by the core -------------------
+// The button's stylesheet (button.css), one constructed sheet per document: a sheet can only be
+// adopted in the document it was made for. Not inline style, so `style-src 'self'` and Trusted
+// Types let it through.
+const buttonSheets = new WeakMap();
+
+/** Adopt the button's sheet, once, by the document or shadow root a button was mounted in. */
+function adoptButtonStyle(target) {
+  const root = target.getRootNode();
+  // A target not yet in a document styles through its document, as a `<style>` in <head> did.
+  const scope = "adoptedStyleSheets" in root ? root : target.ownerDocument;
+  const view = scope?.defaultView ?? scope?.ownerDocument?.defaultView;
+  if (!view) return; // a document without a window (a template's, DOMParser's): nothing renders
+  let sheet = buttonSheets.get(view.document);
+  if (!sheet) {
+    sheet = new view.CSSStyleSheet();
+    sheet.replaceSync(buttonCss);
+    buttonSheets.set(view.document, sheet);
+  }
+  if (!scope.adoptedStyleSheets.includes(sheet)) scope.adoptedStyleSheets = [...scope.adoptedStyleSheets, sheet];
+}
+
 function createButton(id) {
   const { target } = buttons.get(id);
   const document = target.ownerDocument ?? window.document;
@@ -400,6 +422,7 @@ function createButton(id) {
   const live = make("span", "oauth-connect-live", { role: "status", "aria-live": "polite" });
   wrapper.append(button, cancel, live);
   target.appendChild(wrapper);
+  adoptButtonStyle(target);
   button.addEventListener("click", () => feed({ k: "click", button: id, screen: screenOf() }));
   cancel.addEventListener("click", () => feed({ k: "cancel", button: id }));
   buttons.get(id).elements = { wrapper, button, cancel, live };

@@ -3,7 +3,9 @@
 //! region for screen readers), starts exactly one flow per click, falls back from popup to
 //! redirect in `auto` mode, offers Cancel while a COOP-cut popup is waited for, and shows
 //! `reconnect` when the connection needs it. `destroy()` aborts its flow and removes every
-//! listener, timer and observer it added. The decisions are in `button_state.rs`.
+//! listener, timer and observer it added. The decisions are in `button_state.rs`; the look is
+//! `pkg-template/button.css`, which the entry module adopts as a constructed stylesheet (data,
+//! kept out of the wasm, and never inline style, which a strict CSP refuses).
 
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -24,29 +26,6 @@ use crate::error::{ConnectError, ErrorCode};
 
 /// How often the button looks at its connection's status (reconnect, another tab's connect).
 const STATUS_POLL_MS: u32 = 400;
-
-/// The default look: light and dark, every colour and size overridable by a CSS custom
-/// property, the button itself reachable as `::part(button)` from outside a shadow root.
-const CSS: &str = "\
-.oauth-connect{display:inline-flex;align-items:center;gap:.5em;font:var(--oauth-connect-font,600 15px/1.2 system-ui,-apple-system,'Segoe UI',sans-serif)}\
-.oauth-connect button{font:inherit;cursor:pointer;min-height:2.6em;padding:var(--oauth-connect-padding,.65em 1.2em);border-radius:var(--oauth-connect-radius,10px);border:1px solid var(--oauth-connect-border,transparent);transition:filter .15s,background-color .15s}\
-.oauth-connect-button{background:var(--oauth-connect-bg,#3551d6);color:var(--oauth-connect-fg,#fff)}\
-.oauth-connect-button:hover:not(:disabled){filter:brightness(1.1)}\
-.oauth-connect button:focus-visible{outline:3px solid var(--oauth-connect-focus,#8ea2ff);outline-offset:2px}\
-.oauth-connect-button[data-state=connecting]{cursor:progress;opacity:.8}\
-.oauth-connect-button[data-state=connected]{background:var(--oauth-connect-connected-bg,#1a7f37);cursor:default}\
-.oauth-connect-button[data-state=reconnect]{background:var(--oauth-connect-reconnect-bg,#9a5b00)}\
-.oauth-connect-button[data-state=error]{background:var(--oauth-connect-error-bg,#b42318)}\
-.oauth-connect-cancel{background:transparent;color:inherit;border-color:currentColor}\
-.oauth-connect-cancel[hidden]{display:none}\
-.oauth-connect-live{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
-@media (prefers-color-scheme:dark){\
-.oauth-connect-button{background:var(--oauth-connect-bg,#8ea2ff);color:var(--oauth-connect-fg,#0d1020)}\
-.oauth-connect-button[data-state=connected]{background:var(--oauth-connect-connected-bg,#4ac26b)}\
-.oauth-connect-button[data-state=reconnect]{background:var(--oauth-connect-reconnect-bg,#f0b34a)}\
-.oauth-connect-button[data-state=error]{background:var(--oauth-connect-error-bg,#ff8a80)}}";
-
-const STYLE_MARKER: &str = "data-oauth-connect-style";
 
 /// The handle `mountConnectButton` returns.
 #[wasm_bindgen]
@@ -120,7 +99,6 @@ fn mount(target: JsValue, options: &JsValue, connect: Connect) -> Result<Connect
             labels.push((String::from(name), label));
         }
     }
-    install_style(&target, &document);
 
     let wrapper: HtmlElement = create(&document, "span")?;
     wrapper.set_class_name("oauth-connect");
@@ -169,30 +147,6 @@ fn mount(target: JsValue, options: &JsValue, connect: Connect) -> Result<Connect
     wire(&inner);
     render(&inner, None);
     Ok(ConnectButton { inner })
-}
-
-/// One `<style>` per document or shadow root.
-fn install_style(target: &Node, document: &Document) {
-    let root = target.get_root_node();
-    let host: Option<Node> = if let Some(shadow) = root.dyn_ref::<web_sys::ShadowRoot>() {
-        Some(shadow.clone().into())
-    } else {
-        document.head().map(Into::into)
-    };
-    let Some(host) = host else { return };
-    let selector = "style[data-oauth-connect-style]";
-    let present = host
-        .dyn_ref::<web_sys::ShadowRoot>()
-        .map(|shadow| shadow.query_selector(selector).ok().flatten().is_some())
-        .unwrap_or_else(|| document.query_selector(selector).ok().flatten().is_some());
-    if present {
-        return;
-    }
-    if let Ok(style) = document.create_element("style") {
-        let _ = style.set_attribute(STYLE_MARKER, "");
-        style.set_text_content(Some(CSS));
-        let _ = host.insert_before(&style, host.first_child().as_ref());
-    }
 }
 
 fn wire(inner: &Rc<ButtonInner>) {

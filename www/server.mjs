@@ -43,10 +43,32 @@ const PAGES = {
   "/": "/index.html",
   "/callback": "/callback.html",
   "/test/callback": "/test/callback.html",
+  "/test/csp/": "/test/csp/index.html",
+  "/test/csp/callback": "/test/csp/callback.html",
   "/test/react/": "/test/react/index.html",
 };
 
-async function serveStatic(req, res, mounts) {
+/**
+ * The Content-Security-Policy of a strict (fintech) app page, Trusted Types included: scripts and
+ * styles from the app's own origin only, no inline anything, no eval (only wasm compilation),
+ * requests to the app and to the provider's origin (discovery, token endpoint).
+ */
+export function strictCsp(providerOrigin) {
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self'",
+    `connect-src 'self' ${providerOrigin}`,
+    "img-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+    "require-trusted-types-for 'script'",
+    "trusted-types 'none'",
+  ].join("; ");
+}
+
+async function serveStatic(req, res, mounts, headers = {}) {
   const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
   const wanted = PAGES[path] ?? path;
   for (const [prefix, folder] of mounts) {
@@ -58,6 +80,7 @@ async function serveStatic(req, res, mounts) {
     res.writeHead(200, {
       "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
       "cache-control": "no-store",
+      ...headers,
     });
     res.end(await readFile(file));
     return;
@@ -155,11 +178,13 @@ async function startIntegrations(context) {
  * Start the app and the provider on loopback.
  * - `accessTokenTtlSeconds`: the provider's access token lifetime (short ones exercise refresh).
  * - `testPages`: serve tests/e2e/pages/ at /test/ and register its callback pages
- *   (`/test/callback`, and `/test/callback?from=app` for a redirect URI with its own query).
+ *   (`/test/callback`, and `/test/callback?from=app` for a redirect URI with its own query);
+ *   everything under /test/csp/ is served under `strictCsp()` (its callback: `/test/csp/callback`).
  */
 export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60, testPages = false } = {}) {
   let config = null;
   let exchange = null;
+  let csp = null;
   const mounts = testPages ? [TEST_MOUNT, ...MOUNTS] : MOUNTS;
   const fail = (res) => (error) => {
     if (res.headersSent) return res.destroy();
@@ -176,16 +201,18 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
       return provider.revokeAllGrants().then((revoked) => sendJson(res, 200, { revoked }), fail(res));
     }
     if (routes[path]) return routes[path](req, res).catch(fail(res));
-    serveStatic(req, res, mounts).catch(fail(res));
+    const headers = testPages && path.startsWith("/test/csp/") ? { "content-security-policy": csp } : {};
+    serveStatic(req, res, mounts, headers).catch(fail(res));
   });
   const { port: appPort, v6 } = await listenOnLoopback(app, port);
   const appOrigin = `http://localhost:${appPort}`;
   const redirectUris = [`${appOrigin}/callback`];
-  if (testPages) redirectUris.push(`${appOrigin}/test/callback`, `${appOrigin}/test/callback?from=app`, `${appOrigin}/test/react/`);
+  if (testPages) redirectUris.push(`${appOrigin}/test/callback`, `${appOrigin}/test/callback?from=app`, `${appOrigin}/test/react/`, `${appOrigin}/test/csp/callback`);
   provider = await startOidcProvider({
     clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: redirectUris }],
     accessTokenTtlSeconds,
   });
+  csp = strictCsp(new URL(provider.issuer).origin);
   const tokenEndpoint = `${provider.issuer}/token`;
   const exchangeEndpoint = `${appOrigin}/api/oauth2/exchange`;
   const backend = { exchanges: [] };
@@ -211,6 +238,7 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
         plain: `${appOrigin}/test/callback`,
         params: `${appOrigin}/test/callback?from=app`,
         react: `${appOrigin}/test/react/`,
+        csp: `${appOrigin}/test/csp/callback`,
       },
     };
   }

@@ -148,6 +148,7 @@ pub fn to_json(value: &JsValue) -> Option<String> {
 pub fn deferred() -> (js_sys::Promise, js_sys::Function) {
     let mut resolve_slot = None;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| resolve_slot = Some(resolve));
-    // The executor runs synchronously, so the slot is always filled.
-    (promise, resolve_slot.unwrap_or_else(|| js_sys::Function::new_no_args("")))
+    // The executor runs synchronously, so the slot is always filled. The fallback no-op is a
+    // closure, not `new Function("")`: that is eval, which a strict CSP and Trusted Types refuse.
+    (promise, resolve_slot.unwrap_or_else(|| Closure::once_into_js(|| {}).unchecked_into()))
 }
