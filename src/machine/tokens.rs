@@ -268,7 +268,17 @@ impl Tab {
                         slot.reconnect_required = true;
                         slot.tokens = None;
                     }
-                    (_, Value::Other) => slot.tokens = None,
+                    (_, Value::Other) => {
+                        // Another tab disconnected: a connection of this tab that connected by
+                        // its own flow is no longer connected either.
+                        slot.tokens = None;
+                        let key = slot.key.clone();
+                        for connection in self.connections.iter_mut().filter(|c| c.config.connection_key() == key) {
+                            if connection.status == super::Status::Connected {
+                                connection.status = super::Status::Idle;
+                            }
+                        }
+                    }
                     (_, Value::Record(shared)) => {
                         let Ok(tokens) = TokenSet::from_contract_fields(&shared) else { return };
                         slot.reconnect_required = false;

@@ -1,0 +1,220 @@
+//! Token sets in the simulated browser: accessToken() and refresh(), storage, sharing between
+//! tabs, and what never leaves the tab.
+
+mod sim;
+
+use oauth_connect::effect::{Area, Call, Effect};
+use oauth_connect::error::ErrorCode;
+use oauth_connect::fields::Value;
+use sim::*;
+
+fn connected(config: &str) -> (Sim, Shared<AuthServer>, Conn) {
+    let mut sim = Sim::new();
+    let server = sim.oauth2_server();
+    let tab = sim.open_tab();
+    let conn = sim.connect(tab, config);
+    let call = sim.popup_flow(&server, conn);
+    assert!(matches!(sim.settled(call), Some(Settled::Resolved(_))));
+    (sim, server, conn)
+}
+
+#[test]
+fn access_token_answers_a_fresh_token_without_a_request() {
+    let (mut sim, server, conn) = connected(&oauth2_token_config(""));
+    let call = sim.access_token(conn);
+    assert_eq!(sim.result(call), Value::Text(sim.access_token_now(conn).unwrap()), "answered in the same turn");
+    assert_eq!(server.borrow().refreshes, 0);
+}
+
+#[test]
+fn access_token_refreshes_within_the_skew_of_expiry() {
+    let (mut sim, server, conn) = connected(&oauth2_token_config(r#","refreshSkewMs":120000"#));
+    let before = sim.access_token_now(conn).unwrap();
+    sim.advance(3_600_000.0 - 121_000.0);
+    let call = sim.access_token(conn);
+    assert_eq!(sim.result(call), Value::Text(before.clone()));
+    sim.advance(2_000.0);
+    let call = sim.access_token(conn);
+    sim.run();
+    assert_ne!(sim.result(call), Value::Text(before));
+    assert_eq!(server.borrow().refreshes, 1);
+}
+
+#[test]
+fn access_token_keeps_a_token_valid_across_four_expiries_with_no_user_action() {
+    let (mut sim, server, conn) = connected(&oauth2_token_config(""));
+    let mut seen = vec![sim.access_token_now(conn).unwrap()];
+    for _ in 0..4 {
+        sim.advance(3_600_000.0);
+        let call = sim.access_token(conn);
+        sim.run();
+        let Value::Text(token) = sim.result(call) else { panic!() };
+        assert!(!seen.contains(&token));
+        seen.push(token);
+    }
+    assert_eq!(server.borrow().refreshes, 4);
+    assert!(!server.borrow().grant_revoked());
+}
+
+#[test]
+fn refresh_sends_the_refresh_token_grant_with_the_client_id() {
+    let (mut sim, _server, conn) = connected(&oauth2_token_config(""));
+    let refresh_token = text_at(&sim.tokens(conn).unwrap(), "refreshToken").unwrap();
+    let call = sim.refresh(conn);
+    sim.run();
+    let requests = sim.requests_to(&format!("{AS}/token"));
+    let request = requests.last().unwrap();
+    assert_eq!(form_field(request, "grant_type").as_deref(), Some("refresh_token"));
+    assert_eq!(form_field(request, "refresh_token"), Some(refresh_token.clone()));
+    assert_eq!(form_field(request, "client_id").as_deref(), Some("app"));
+    assert_ne!(text_at(&sim.result(call), "refreshToken"), Some(refresh_token), "the rotated one is kept");
+}
+
+#[test]
+fn before_connecting_access_token_rejects_reconnect_required() {
+    let mut sim = Sim::new();
+    let tab = sim.open_tab();
+    let conn = sim.connect(tab, &oauth2_token_config(""));
+    let call = sim.access_token(conn);
+    assert_eq!(sim.code(call), ErrorCode::ReconnectRequired);
+}
+
+#[test]
+fn without_a_token_endpoint_access_token_is_invalid_config() {
+    let mut sim = Sim::new();
+    let tab = sim.open_tab();
+    let conn = sim.connect(tab, &oauth2_exchange_config(""));
+    let call = sim.access_token(conn);
+    assert_eq!(sim.code(call), ErrorCode::InvalidConfig);
+}
+
+#[test]
+fn an_expired_token_without_a_refresh_token_is_reconnect_required() {
+    let mut sim = Sim::new();
+    let server = sim.oauth2_server();
+    sim.on(&format!("{AS}/token"), |_| Some(ok(r#"{"access_token":"at-once","token_type":"Bearer","expires_in":600}"#)));
+    let tab = sim.open_tab();
+    let conn = sim.connect(tab, &oauth2_token_config(""));
+    let call = sim.popup_flow(&server, conn);
+    assert!(matches!(sim.settled(call), Some(Settled::Resolved(_))));
+    sim.advance(600_000.0);
+    let call = sim.access_token(conn);
+    assert_eq!(sim.code(call), ErrorCode::ReconnectRequired);
+}
+
+#[test]
+fn a_400_that_is_not_invalid_grant_is_token_error_and_not_retried() {
+    let (mut sim, _server, conn) = connected(&oauth2_token_config(""));
+    sim.on(&format!("{AS}/token"), |_| Some(status(400, r#"{"error":"invalid_client"}"#)));
+    let call = sim.refresh(conn);
+    sim.advance(5_000.0);
+    let error = sim.error(call);
+    assert_eq!((error.code(), error.status()), (ErrorCode::TokenError, Some(400)));
+    assert_eq!(sim.requests_to(&format!("{AS}/token")).len(), 2, "the exchange and one refresh");
+    assert_eq!(sim.status(conn), "connected");
+}
+
+#[test]
+fn a_429_is_retried() {
+    let (mut sim, server, conn) = connected(&oauth2_token_config(""));
+    let handle = server.clone();
+    let mut first = true;
+    sim.on(&format!("{AS}/token"), move |r| {
+        if std::mem::take(&mut first) {
+            Some(status(429, "{}"))
+        } else {
+            Some(handle.borrow_mut().token(r))
+        }
+    });
+    let call = sim.refresh(conn);
+    sim.advance(300.0);
+    assert!(text_at(&sim.result(call), "accessToken").is_some());
+}
+
+#[test]
+fn session_storage_keeps_the_token_set_across_a_reload() {
+    let config = oauth2_token_config(r#","tokenStorage":"session""#);
+    let (mut sim, _server, conn) = connected(&config);
+    let token = sim.access_token_now(conn);
+    assert!(sim.pages[conn.page].session.keys().any(|k| k.starts_with("oauth-connect:tokens:")));
+    sim.reload(conn.page, &format!("{ORIGIN}/"));
+    let again = sim.connect(conn.page, &config);
+    assert_eq!(sim.access_token_now(again), token);
+    assert_eq!(sim.status(again), "connected");
+}
+
+#[test]
+fn memory_storage_writes_no_token_to_any_storage() {
+    let (mut sim, _server, conn) = connected(&oauth2_token_config(""));
+    let refresh = sim.refresh(conn);
+    sim.run();
+    assert!(matches!(sim.settled(refresh), Some(Settled::Resolved(_))));
+    assert!(!sim.log.iter().any(|(_, e)| matches!(e, Effect::WriteStorage { area: Area::Session, key, .. } if key.starts_with("oauth-connect:tokens:"))));
+    for (key, value) in &sim.local {
+        assert!(!value.contains("at-") && !value.contains("rt-"), "{key} holds a token");
+    }
+    sim.assert_no_leaks();
+}
+
+#[test]
+fn a_new_tab_asks_for_the_tokens_and_gets_them() {
+    let (mut sim, _server, conn) = connected(&oauth2_token_config(""));
+    let tab = sim.open_tab();
+    let other = sim.connect(tab, &oauth2_token_config(""));
+    assert_eq!(sim.status(other), "connected");
+    assert_eq!(sim.access_token_now(other), sim.access_token_now(conn));
+}
+
+#[test]
+fn a_refresh_in_one_tab_reaches_the_others() {
+    let (mut sim, _server, a) = connected(&oauth2_token_config(""));
+    let tab = sim.open_tab();
+    let b = sim.connect(tab, &oauth2_token_config(""));
+    let call = sim.refresh(a);
+    sim.run();
+    assert_eq!(text_at(&sim.result(call), "accessToken"), sim.access_token_now(b));
+}
+
+#[test]
+fn another_connection_key_is_not_shared() {
+    let (mut sim, _server, _a) = connected(&oauth2_token_config(""));
+    let tab = sim.open_tab();
+    let other = sim.connect(tab, &oauth2_token_config("").replace(r#""clientId":"app""#, r#""clientId":"other-app""#));
+    assert_eq!(sim.tokens(other), None);
+    assert_eq!(sim.status(other), "idle");
+}
+
+#[test]
+fn the_fingerprint_in_local_storage_is_not_the_refresh_token() {
+    let (sim, _server, conn) = connected(&oauth2_token_config(""));
+    let refresh_token = text_at(&sim.tokens(conn).unwrap(), "refreshToken").unwrap();
+    let (_, fingerprint) = sim.local.iter().find(|(k, _)| k.starts_with("oauth-connect:rt:")).expect("fingerprint stored");
+    assert_ne!(fingerprint, &refresh_token);
+    assert!(!fingerprint.contains(&refresh_token));
+}
+
+#[test]
+fn require_reconnect_clears_the_tokens_in_every_tab_and_the_next_connect_restores() {
+    let (mut sim, server, a) = connected(&oauth2_token_config(""));
+    let tab = sim.open_tab();
+    let b = sim.connect(tab, &oauth2_token_config(""));
+    sim.call(a, Call::RequireReconnect);
+    sim.run();
+    assert_eq!((sim.status(a), sim.status(b)), ("reconnect_required", "reconnect_required"));
+    let call = sim.popup_flow(&server, b);
+    assert!(matches!(sim.settled(call), Some(Settled::Resolved(_))));
+    assert_eq!((sim.status(a), sim.status(b)), ("connected", "connected"));
+}
+
+#[test]
+fn a_config_with_a_client_secret_is_refused_as_insecure_config() {
+    let mut sim = Sim::new();
+    let tab = sim.open_tab();
+    let error = sim.try_connect(tab, &oauth2_token_config(r#","clientSecret":"a-secret-value""#)).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::InsecureConfig);
+    assert!(!error.message().contains("a-secret-value"));
+    let error = sim.try_connect(tab, &oauth2_token_config(r#","grant":"client_credentials""#)).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::InsecureConfig);
+    let error = sim.try_connect(tab, r#"{"kind":"nope"}"#).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::InvalidConfig);
+}
