@@ -13,6 +13,31 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The pinned nightly that builds the release wasm (scripts/nightly.env), with the standard
+# library's source (for -Z build-std) and the wasm32 target. OAUTH_CONNECT_NIGHTLY names another
+# toolchain of the same date (say nightly-2026-05-20) when `nightly` has moved on.
+# shellcheck source=nightly.env
+source scripts/nightly.env
+nightly=${OAUTH_CONNECT_NIGHTLY:-$NIGHTLY_TOOLCHAIN}
+nightly_found=$(rustc "+$nightly" --version 2>/dev/null || true)
+case "$nightly_found" in
+  *-nightly\ \(*\ "$NIGHTLY_DATE"\)) ;;
+  *)
+    printf '[setup] error: the release wasm is built with nightly Rust of %s (scripts/nightly.env), but `rustc +%s --version` gives: %s\n' \
+      "$NIGHTLY_DATE" "$nightly" "${nightly_found:-nothing (no such toolchain)}" >&2
+    printf '[setup] install that nightly (scripts/nightly.env says which) and set OAUTH_CONNECT_NIGHTLY to its name, or move the pin there\n' >&2
+    exit 1
+    ;;
+esac
+if ! rustup "+$nightly" component list --installed | grep -qx rust-src; then
+  log "adding rust-src to $nightly (for -Z build-std)"
+  rustup "+$nightly" component add rust-src
+fi
+if ! rustup "+$nightly" target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target to $nightly"
+  rustup "+$nightly" target add wasm32-unknown-unknown
+fi
+
 # wasm-bindgen's CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 bindgen_wanted=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 bindgen_found=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)

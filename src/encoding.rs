@@ -6,11 +6,63 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use base64::Engine;
 
-/// base64url without padding.
+/// The base64url alphabet ([RFC 4648 §5, Table 2](https://www.rfc-editor.org/rfc/rfc4648#section-5)).
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// base64url without padding ([RFC 4648 §5](https://www.rfc-editor.org/rfc/rfc4648#section-5),
+/// padding omitted as [RFC 7515 §2](https://www.rfc-editor.org/rfc/rfc7515#section-2) and
+/// [RFC 7636 §4.2](https://www.rfc-editor.org/rfc/rfc7636#section-4.2) ask). Hand-written: the
+/// `base64` crate cost more wasm than these few lines (docs/size.md).
 pub fn base64url(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let mut group = 0u32;
+        for (index, &byte) in chunk.iter().enumerate() {
+            group |= u32::from(byte) << (16 - 8 * index);
+        }
+        // n bytes carry 8n bits: n + 1 characters of 6 bits each.
+        for index in 0..=chunk.len() {
+            out.push(BASE64URL[(group >> (18 - 6 * index) & 0x3f) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Decode base64url as a JWT part is written ([RFC 7515 §2](https://www.rfc-editor.org/rfc/rfc7515#section-2)):
+/// trailing `=` are ignored, and `None` for a character outside the base64url alphabet, a length
+/// that leaves a lone character, or unused bits of the last character that are not zero (a
+/// non-canonical encoding).
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=').as_bytes();
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 2);
+    for chunk in text.chunks(4) {
+        let mut group = 0u32;
+        for (index, &character) in chunk.iter().enumerate() {
+            group |= u32::from(base64url_value(character)?) << (18 - 6 * index);
+        }
+        // n characters carry 6n bits: n - 1 whole bytes, and the bits left over must be zero.
+        let bytes = chunk.len() - 1;
+        if group & (0x00ff_ffff >> (8 * bytes)) != 0 {
+            return None;
+        }
+        out.extend_from_slice(&group.to_be_bytes()[1..=bytes]);
+    }
+    Some(out)
+}
+
+fn base64url_value(character: u8) -> Option<u8> {
+    match character {
+        b'A'..=b'Z' => Some(character - b'A'),
+        b'a'..=b'z' => Some(character - b'a' + 26),
+        b'0'..=b'9' => Some(character - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    }
 }
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
@@ -158,5 +210,30 @@ mod tests {
     #[test]
     fn base64url_has_no_padding() {
         assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+        assert_eq!(base64url_decode("-_8"), Some(alloc::vec![0xfb, 0xff]));
+    }
+
+    /// [RFC 4648 §10](https://www.rfc-editor.org/rfc/rfc4648#section-10), padding removed (the
+    /// alphabets agree on these characters).
+    #[test]
+    fn base64url_rfc4648_vectors() {
+        for (plain, encoded) in
+            [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")]
+        {
+            assert_eq!(base64url(plain.as_bytes()), encoded);
+            assert_eq!(base64url_decode(encoded).as_deref(), Some(plain.as_bytes()));
+        }
+        // Padded input, as some issuers write a JWT part, decodes the same.
+        assert_eq!(base64url_decode("Zm8=").as_deref(), Some(&b"fo"[..]));
+        assert_eq!(base64url_decode("Zg==").as_deref(), Some(&b"f"[..]));
+    }
+
+    #[test]
+    fn base64url_decode_refuses_what_is_not_base64url() {
+        // The standard alphabet's `+` and `/`, whitespace, `=` inside, a lone last character,
+        // and non-zero unused bits ("Zh" would be "f" with a stray bit).
+        for bad in ["+/8", "Zm9v YmFy", "Zm=9", "Zm9vY", "A", "Zh", "Zm9", "é"] {
+            assert_eq!(base64url_decode(bad), None, "{bad}");
+        }
     }
 }

@@ -7,7 +7,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use base64::Engine;
 
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{opt_number, opt_string, opt_string_list, Fields};
@@ -25,9 +24,7 @@ pub fn jwt_payload(token: &str) -> Result<Vec<u8>> {
     let (Some(_header), Some(payload), Some(_signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(invalid("the ID token is not a compact JWT (three dot-separated parts)"));
     };
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|_| invalid("the ID token's payload is not base64url"))
+    crate::encoding::base64url_decode(payload).ok_or_else(|| invalid("the ID token's payload is not base64url"))
 }
 
 /// What the claims must match.
