@@ -52,10 +52,9 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{ print $2 }' || true)" != "$wasm
   cargo install wasm-pack --version "$wasm_pack_wanted" --locked --force
 fi
 
-# Debian's Chromium and ChromeDriver (the test browser) and binaryen (wasm-opt).
+# Debian's Chromium (the test browser, driven by playwright-core) and binaryen (wasm-opt).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 command -v wasm-opt >/dev/null || missing+=(binaryen)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"

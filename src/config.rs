@@ -10,76 +10,19 @@ use crate::callback::ResponseMode;
 use crate::error::{field_message, ConnectError, ErrorCode, Result};
 use crate::fields::{collect_strings, opt_number, opt_string, opt_string_list, req_string, Fields, Value};
 use crate::url::WebUrl;
+use crate::providers::{liquid, oauth2, oidc, torque, turnqey};
+pub use crate::providers::liquid::{LiquidConfig, LIQUID_DEFAULT_BASE_URL};
+pub use crate::providers::oauth2::{CodeHandling, OAuth2Config};
+pub use crate::providers::oidc::OidcConfig;
+pub use crate::providers::torque::TorqueConfig;
+pub use crate::providers::turnqey::{TurnqeyConfig, TURNQEY_PRODUCTION, TURNQEY_SANDBOX};
 
-/// What happens to the authorization code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CodeHandling {
-    /// The browser redeems it as a public client ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3)).
-    TokenEndpoint(String),
-    /// The app's backend redeems it: `{ code, codeVerifier, redirectUri, state }` is POSTed there.
-    ExchangeEndpoint(String),
-    /// The result carries `code` and `codeVerifier` for the app to use.
-    ReturnCode,
-}
 
-/// `kind: "oauth2"`: authorization code + PKCE against endpoints given explicitly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuth2Config {
-    pub authorization_endpoint: String,
-    pub code_handling: CodeHandling,
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scope: Vec<String>,
-    pub extra_params: Vec<(String, String)>,
-    pub response_mode: ResponseMode,
-    pub issuer: Option<String>,
-}
 
-/// `kind: "oidc"`: endpoints from discovery, `openid` always in scope, a nonce, ID token checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OidcConfig {
-    pub issuer: String,
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scope: Vec<String>,
-    pub extra_params: Vec<(String, String)>,
-}
 
-/// `kind: "torque"`: Torque Connect (seed 000). The app's backend opens the authorize session
-/// and redeems the code with the business key; the browser makes PKCE and state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TorqueConfig {
-    pub session_endpoint: String,
-    pub exchange_endpoint: String,
-    pub redirect_uri: String,
-    pub external_user_id: Option<String>,
-    pub scope: Vec<String>,
-}
 
-/// `kind: "turnqey"`: Turnqey read-only linking (seed 002). The app's backend signs the exact
-/// request (`checksum`); the browser makes `state`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TurnqeyConfig {
-    pub authorize_url: String,
-    pub client: String,
-    pub platform: String,
-    pub identity: String,
-    pub collection: Option<String>,
-    pub checksum_endpoint: String,
-}
 
-/// `kind: "liquid"`: Liquid Quick Exchange user session (seed 003).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiquidConfig {
-    pub base_url: String,
-    pub public_api_key: String,
-    pub return_url: Option<String>,
-    pub verify_endpoint: Option<String>,
-}
 
-pub const TURNQEY_PRODUCTION: &str = "https://api.turnqey.xyz/authorize";
-pub const TURNQEY_SANDBOX: &str = "https://sandbox.turnqey.xyz/authorize";
-pub const LIQUID_DEFAULT_BASE_URL: &str = "https://partners.liquid.com";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderConfig {
@@ -120,11 +63,11 @@ impl ConnectConfig {
     pub fn parse(fields: &dyn Fields) -> Result<Self> {
         refuse_server_side_material(fields)?;
         let provider = match opt_string(fields, "kind", ErrorCode::InvalidConfig)?.as_deref() {
-            Some("oauth2") => ProviderConfig::OAuth2(parse_oauth2(fields)?),
-            Some("oidc") => ProviderConfig::Oidc(parse_oidc(fields)?),
-            Some("torque") => ProviderConfig::Torque(parse_torque(fields)?),
-            Some("turnqey") => ProviderConfig::Turnqey(parse_turnqey(fields)?),
-            Some("liquid") => ProviderConfig::Liquid(parse_liquid(fields)?),
+            Some("oauth2") => ProviderConfig::OAuth2(oauth2::parse(fields)?),
+            Some("oidc") => ProviderConfig::Oidc(oidc::parse(fields)?),
+            Some("torque") => ProviderConfig::Torque(torque::parse(fields)?),
+            Some("turnqey") => ProviderConfig::Turnqey(turnqey::parse(fields)?),
+            Some("liquid") => ProviderConfig::Liquid(liquid::parse(fields)?),
             _ => {
                 return Err(ConnectError::new(
                     ErrorCode::InvalidConfig,
@@ -245,7 +188,7 @@ fn refuse_server_side_material(fields: &dyn Fields) -> Result<()> {
 }
 
 /// An absolute `https:` URL (plain `http:` only on loopback), without a fragment.
-fn url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
+pub(crate) fn url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
     let Some(text) = opt_string(fields, name, ErrorCode::InvalidConfig)? else { return Ok(None) };
     check_url(&text, name)?;
     Ok(Some(String::from(text.trim())))
@@ -265,12 +208,12 @@ pub(crate) fn check_url(text: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn required_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
+pub(crate) fn required_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
     url_field(fields, name)?.ok_or_else(|| ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "is required (an absolute https: URL)")))
 }
 
 /// The app's own backend may be named by a path on the app's origin (`/api/exchange`).
-fn backend_url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
+pub(crate) fn backend_url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
     match opt_string(fields, name, ErrorCode::InvalidConfig)? {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('#') && !path.bytes().any(|b| b <= b' ') => Ok(Some(path)),
         Some(_) => url_field(fields, name),
@@ -278,11 +221,11 @@ fn backend_url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<S
     }
 }
 
-fn scope_field(fields: &dyn Fields) -> Result<Vec<String>> {
+pub(crate) fn scope_field(fields: &dyn Fields) -> Result<Vec<String>> {
     Ok(opt_string_list(fields, "scope", true, ErrorCode::InvalidConfig)?.unwrap_or_default())
 }
 
-fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, String)>> {
+pub(crate) fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, String)>> {
     let pairs = match fields.get("extraParams") {
         Value::Absent => return Ok(Vec::new()),
         Value::Record(pairs) => pairs,
@@ -305,105 +248,15 @@ fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, String)>> {
     Ok(params)
 }
 
-fn parse_oauth2(fields: &dyn Fields) -> Result<OAuth2Config> {
-    let authorization_endpoint = required_url(fields, "authorizationEndpoint")?;
-    let token_endpoint = url_field(fields, "tokenEndpoint")?;
-    let exchange_endpoint = backend_url_field(fields, "exchangeEndpoint")?;
-    let code_handling = match (token_endpoint, exchange_endpoint) {
-        (Some(_), Some(_)) => {
-            return Err(ConnectError::new(ErrorCode::InvalidConfig, "give tokenEndpoint or exchangeEndpoint, not both"));
-        }
-        (Some(endpoint), None) => CodeHandling::TokenEndpoint(endpoint),
-        (None, Some(endpoint)) => CodeHandling::ExchangeEndpoint(endpoint),
-        (None, None) => CodeHandling::ReturnCode,
-    };
-    let response_mode = match opt_string(fields, "responseMode", ErrorCode::InvalidConfig)?.as_deref() {
-        None | Some("query") => ResponseMode::Query,
-        Some("fragment") => ResponseMode::Fragment,
-        Some(_) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "responseMode must be \"query\" or \"fragment\"")),
-    };
-    let issuer = match opt_string(fields, "issuer", ErrorCode::InvalidConfig)? {
-        Some(issuer) if issuer.is_empty() => return Err(ConnectError::new(ErrorCode::InvalidConfig, "issuer must not be empty")),
-        issuer => issuer,
-    };
-    Ok(OAuth2Config {
-        authorization_endpoint,
-        code_handling,
-        client_id: req_string(fields, "clientId", ErrorCode::InvalidConfig)?,
-        redirect_uri: required_url(fields, "redirectUri")?,
-        scope: scope_field(fields)?,
-        extra_params: extra_params_field(fields)?,
-        response_mode,
-        issuer,
-    })
-}
 
-fn parse_oidc(fields: &dyn Fields) -> Result<OidcConfig> {
-    let issuer = required_url(fields, "issuer")?;
-    if issuer.contains('?') {
-        return Err(ConnectError::new(ErrorCode::InvalidConfig, "issuer must not have a query (OpenID Connect Discovery section 2)"));
-    }
-    let mut scope = scope_field(fields)?;
-    if !scope.iter().any(|item| item == "openid") {
-        scope.insert(0, String::from("openid"));
-    }
-    Ok(OidcConfig {
-        issuer,
-        client_id: req_string(fields, "clientId", ErrorCode::InvalidConfig)?,
-        redirect_uri: required_url(fields, "redirectUri")?,
-        scope,
-        extra_params: extra_params_field(fields)?,
-    })
-}
 
-fn required_backend_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
+pub(crate) fn required_backend_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
     backend_url_field(fields, name)?
         .ok_or_else(|| ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "is required (your backend's URL or path)")))
 }
 
-fn parse_torque(fields: &dyn Fields) -> Result<TorqueConfig> {
-    Ok(TorqueConfig {
-        session_endpoint: required_backend_url(fields, "sessionEndpoint")?,
-        exchange_endpoint: required_backend_url(fields, "exchangeEndpoint")?,
-        redirect_uri: required_url(fields, "redirectUri")?,
-        external_user_id: opt_string(fields, "externalUserId", ErrorCode::InvalidConfig)?,
-        scope: scope_field(fields)?,
-    })
-}
 
-fn parse_turnqey(fields: &dyn Fields) -> Result<TurnqeyConfig> {
-    let environment = opt_string(fields, "environment", ErrorCode::InvalidConfig)?;
-    let authorize_url = match (environment.as_deref(), url_field(fields, "authorizeUrl")?) {
-        (Some(_), Some(_)) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "give environment or authorizeUrl, not both")),
-        (Some("production"), None) => String::from(TURNQEY_PRODUCTION),
-        (Some("sandbox"), None) => String::from(TURNQEY_SANDBOX),
-        (Some(_), None) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "environment must be \"production\" or \"sandbox\"")),
-        (None, Some(url)) => url,
-        (None, None) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "environment or authorizeUrl is required")),
-    };
-    let code = ErrorCode::InvalidConfig;
-    Ok(TurnqeyConfig {
-        authorize_url,
-        client: req_string(fields, "client", code)?,
-        platform: req_string(fields, "platform", code)?,
-        identity: req_string(fields, "identity", code)?,
-        collection: opt_string(fields, "collection", code)?.filter(|collection| !collection.is_empty()),
-        checksum_endpoint: required_backend_url(fields, "checksumEndpoint")?,
-    })
-}
 
-fn parse_liquid(fields: &dyn Fields) -> Result<LiquidConfig> {
-    let public_api_key = req_string(fields, "publicApiKey", ErrorCode::InvalidConfig)?;
-    if !public_api_key.starts_with("pk_") {
-        return Err(ConnectError::new(ErrorCode::InvalidConfig, "publicApiKey must be the public key (pk_...)"));
-    }
-    Ok(LiquidConfig {
-        base_url: String::from(url_field(fields, "baseUrl")?.as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL).trim_end_matches('/')),
-        public_api_key,
-        return_url: url_field(fields, "returnUrl")?,
-        verify_endpoint: backend_url_field(fields, "verifyEndpoint")?,
-    })
-}
 
 /// A millisecond option: a whole number from `min` to 2^31 - 1 (the largest `setTimeout` delay).
 fn bounded_ms(fields: &dyn Fields, name: &'static str, default: u32, min: u32) -> Result<u32> {

@@ -29,6 +29,7 @@ pub mod primitives;
 pub mod providers;
 pub mod random;
 pub mod secret;
+pub mod sha256;
 pub mod state;
 pub mod token;
 pub mod url;

@@ -3,7 +3,6 @@
 
 use alloc::string::String;
 use core::fmt;
-use sha2::{Digest, Sha256};
 
 use crate::encoding::base64url;
 use crate::error::{ConnectError, ErrorCode, Result};
@@ -43,7 +42,7 @@ impl PkceVerifier {
     /// The S256 challenge: BASE64URL(SHA256(ASCII(verifier)))
     /// ([RFC 7636 §4.2](https://www.rfc-editor.org/rfc/rfc7636#section-4.2)).
     pub fn challenge(&self) -> String {
-        base64url(&Sha256::digest(self.0.as_bytes()))
+        base64url(&crate::sha256::sha256(self.0.as_bytes()))
     }
 
     /// The verifier's text, for the token request only.

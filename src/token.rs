@@ -259,6 +259,5 @@ mod tests {
 /// fingerprints to learn that another tab rotated the token, without sharing the token in
 /// storage; the token cannot be recovered from it.
 pub fn fingerprint(token: &Secret) -> String {
-    use sha2::{Digest, Sha256};
-    crate::encoding::base64url(&Sha256::digest(token.expose().as_bytes())[..12])
+    crate::encoding::base64url(&crate::sha256::sha256(token.expose().as_bytes())[..12])
 }

@@ -9,10 +9,35 @@ use alloc::vec::Vec;
 use super::{params_record, put, text, Completed, Fetch, Flow, LiquidSession, Pending, Prepared, Record, Response, Step, Then, Waiting};
 use crate::authorize::{build_authorize_url, ParamValue};
 use crate::callback::check_response;
-use crate::config::LiquidConfig;
+use crate::config::{backend_url_field, url_field};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{opt_string, Value};
+use crate::fields::{req_string, Fields};
 use crate::secret::Secret;
+
+pub const LIQUID_DEFAULT_BASE_URL: &str = "https://partners.liquid.com";
+
+/// `kind: "liquid"`: Liquid Quick Exchange user session (seed 003).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiquidConfig {
+    pub base_url: String,
+    pub public_api_key: String,
+    pub return_url: Option<String>,
+    pub verify_endpoint: Option<String>,
+}
+
+pub fn parse(fields: &dyn Fields) -> Result<LiquidConfig> {
+    let public_api_key = req_string(fields, "publicApiKey", ErrorCode::InvalidConfig)?;
+    if !public_api_key.starts_with("pk_") {
+        return Err(ConnectError::new(ErrorCode::InvalidConfig, "publicApiKey must be the public key (pk_...)"));
+    }
+    Ok(LiquidConfig {
+        base_url: String::from(url_field(fields, "baseUrl")?.as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL).trim_end_matches('/')),
+        public_api_key,
+        return_url: url_field(fields, "returnUrl")?,
+        verify_endpoint: backend_url_field(fields, "verifyEndpoint")?,
+    })
+}
 
 pub const RESPONSE_PARAMS: &[&str] = &["session_id"];
 

@@ -9,10 +9,69 @@ use alloc::vec::Vec;
 
 use super::{params_record, put, text, Completed, Fetch, Flow, Pending, Prepared, Record, Step, Then, Waiting};
 use crate::authorize::{code_flow_url, CodeFlowRequest};
+use crate::callback::ResponseMode;
 use crate::callback::parse_callback;
-use crate::config::{CodeHandling, OAuth2Config};
+use crate::config::{backend_url_field, extra_params_field, required_url, scope_field, url_field};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Value;
+use crate::fields::{opt_string, req_string, Fields};
+
+/// What happens to the authorization code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeHandling {
+    /// The browser redeems it as a public client ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3)).
+    TokenEndpoint(String),
+    /// The app's backend redeems it: `{ code, codeVerifier, redirectUri, state }` is POSTed there.
+    ExchangeEndpoint(String),
+    /// The result carries `code` and `codeVerifier` for the app to use.
+    ReturnCode,
+}
+
+/// `kind: "oauth2"`: authorization code + PKCE against endpoints given explicitly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuth2Config {
+    pub authorization_endpoint: String,
+    pub code_handling: CodeHandling,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub extra_params: Vec<(String, String)>,
+    pub response_mode: ResponseMode,
+    pub issuer: Option<String>,
+}
+
+pub fn parse(fields: &dyn Fields) -> Result<OAuth2Config> {
+    let authorization_endpoint = required_url(fields, "authorizationEndpoint")?;
+    let token_endpoint = url_field(fields, "tokenEndpoint")?;
+    let exchange_endpoint = backend_url_field(fields, "exchangeEndpoint")?;
+    let code_handling = match (token_endpoint, exchange_endpoint) {
+        (Some(_), Some(_)) => {
+            return Err(ConnectError::new(ErrorCode::InvalidConfig, "give tokenEndpoint or exchangeEndpoint, not both"));
+        }
+        (Some(endpoint), None) => CodeHandling::TokenEndpoint(endpoint),
+        (None, Some(endpoint)) => CodeHandling::ExchangeEndpoint(endpoint),
+        (None, None) => CodeHandling::ReturnCode,
+    };
+    let response_mode = match opt_string(fields, "responseMode", ErrorCode::InvalidConfig)?.as_deref() {
+        None | Some("query") => ResponseMode::Query,
+        Some("fragment") => ResponseMode::Fragment,
+        Some(_) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "responseMode must be \"query\" or \"fragment\"")),
+    };
+    let issuer = match opt_string(fields, "issuer", ErrorCode::InvalidConfig)? {
+        Some(issuer) if issuer.is_empty() => return Err(ConnectError::new(ErrorCode::InvalidConfig, "issuer must not be empty")),
+        issuer => issuer,
+    };
+    Ok(OAuth2Config {
+        authorization_endpoint,
+        code_handling,
+        client_id: req_string(fields, "clientId", ErrorCode::InvalidConfig)?,
+        redirect_uri: required_url(fields, "redirectUri")?,
+        scope: scope_field(fields)?,
+        extra_params: extra_params_field(fields)?,
+        response_mode,
+        issuer,
+    })
+}
 
 pub fn token_endpoint(config: &OAuth2Config) -> Option<&str> {
     match &config.code_handling {

@@ -5,13 +5,44 @@
 //! and a refreshed one must name the same `sub` (§12.2).
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::{Endpoints, Fetch, Flow, Memory, Pending, Prepared, RefreshRoute, Response, Step};
-use crate::config::{discovery_endpoints, discovery_url, OidcConfig};
+use crate::config::{discovery_endpoints, discovery_url};
+use crate::config::{extra_params_field, required_url, scope_field};
 use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::{req_string, Fields};
 use crate::id_token::{check_claims, jwt_payload, IdTokenExpectation};
 use crate::secret::Secret;
 use crate::token::TokenSet;
+
+/// `kind: "oidc"`: endpoints from discovery, `openid` always in scope, a nonce, ID token checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub extra_params: Vec<(String, String)>,
+}
+
+pub fn parse(fields: &dyn Fields) -> Result<OidcConfig> {
+    let issuer = required_url(fields, "issuer")?;
+    if issuer.contains('?') {
+        return Err(ConnectError::new(ErrorCode::InvalidConfig, "issuer must not have a query (OpenID Connect Discovery section 2)"));
+    }
+    let mut scope = scope_field(fields)?;
+    if !scope.iter().any(|item| item == "openid") {
+        scope.insert(0, String::from("openid"));
+    }
+    Ok(OidcConfig {
+        issuer,
+        client_id: req_string(fields, "clientId", ErrorCode::InvalidConfig)?,
+        redirect_uri: required_url(fields, "redirectUri")?,
+        scope,
+        extra_params: extra_params_field(fields)?,
+    })
+}
 
 pub fn prepare(config: &OidcConfig, memory: &Memory, pending: &Pending) -> Result<Step<Prepared, ()>> {
     match &memory.endpoints {

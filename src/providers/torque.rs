@@ -3,12 +3,36 @@
 //! (`POST /connect/authorize/session`) and redeems the code; the browser makes PKCE and state.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::{put, text, Completed, Fetch, Flow, Pending, Prepared, Record, Response, Step, Waiting};
-use crate::config::{check_url, TorqueConfig};
+use crate::config::check_url;
+use crate::config::{required_backend_url, required_url, scope_field};
 use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::Fields;
 use crate::fields::opt_string;
 use crate::pkce::S256;
+
+/// `kind: "torque"`: Torque Connect (seed 000). The app's backend opens the authorize session
+/// and redeems the code with the business key; the browser makes PKCE and state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TorqueConfig {
+    pub session_endpoint: String,
+    pub exchange_endpoint: String,
+    pub redirect_uri: String,
+    pub external_user_id: Option<String>,
+    pub scope: Vec<String>,
+}
+
+pub fn parse(fields: &dyn Fields) -> Result<TorqueConfig> {
+    Ok(TorqueConfig {
+        session_endpoint: required_backend_url(fields, "sessionEndpoint")?,
+        exchange_endpoint: required_backend_url(fields, "exchangeEndpoint")?,
+        redirect_uri: required_url(fields, "redirectUri")?,
+        external_user_id: opt_string(fields, "externalUserId", ErrorCode::InvalidConfig)?,
+        scope: scope_field(fields)?,
+    })
+}
 
 /// The backend's session request: `{ redirectUri, codeChallenge, codeChallengeMethod, state, externalUserId?, scope? }`.
 pub fn prepare(config: &TorqueConfig, pending: &Pending) -> Step<Prepared, ()> {

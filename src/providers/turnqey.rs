@@ -7,9 +7,46 @@ use alloc::string::String;
 use super::{params_record, put, text, Completed, Fetch, Flow, Memory, Pending, Prepared, Record, Response, Step};
 use crate::authorize::{build_authorize_url, ParamValue};
 use crate::callback::check_response;
-use crate::config::TurnqeyConfig;
+use crate::config::{required_backend_url, url_field};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::opt_string;
+use crate::fields::{req_string, Fields};
+
+pub const TURNQEY_PRODUCTION: &str = "https://api.turnqey.xyz/authorize";
+pub const TURNQEY_SANDBOX: &str = "https://sandbox.turnqey.xyz/authorize";
+
+/// `kind: "turnqey"`: Turnqey read-only linking (seed 002). The app's backend signs the exact
+/// request (`checksum`); the browser makes `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnqeyConfig {
+    pub authorize_url: String,
+    pub client: String,
+    pub platform: String,
+    pub identity: String,
+    pub collection: Option<String>,
+    pub checksum_endpoint: String,
+}
+
+pub fn parse(fields: &dyn Fields) -> Result<TurnqeyConfig> {
+    let environment = opt_string(fields, "environment", ErrorCode::InvalidConfig)?;
+    let authorize_url = match (environment.as_deref(), url_field(fields, "authorizeUrl")?) {
+        (Some(_), Some(_)) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "give environment or authorizeUrl, not both")),
+        (Some("production"), None) => String::from(TURNQEY_PRODUCTION),
+        (Some("sandbox"), None) => String::from(TURNQEY_SANDBOX),
+        (Some(_), None) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "environment must be \"production\" or \"sandbox\"")),
+        (None, Some(url)) => url,
+        (None, None) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "environment or authorizeUrl is required")),
+    };
+    let code = ErrorCode::InvalidConfig;
+    Ok(TurnqeyConfig {
+        authorize_url,
+        client: req_string(fields, "client", code)?,
+        platform: req_string(fields, "platform", code)?,
+        identity: req_string(fields, "identity", code)?,
+        collection: opt_string(fields, "collection", code)?.filter(|collection| !collection.is_empty()),
+        checksum_endpoint: required_backend_url(fields, "checksumEndpoint")?,
+    })
+}
 
 pub const RESPONSE_PARAMS: &[&str] = &["collection", "identity", "platform", "status"];
 
