@@ -12,6 +12,7 @@
 
 extern crate alloc;
 
+mod allocator;
 pub mod authorize;
 pub mod button_state;
 pub mod callback;
