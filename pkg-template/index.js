@@ -3,8 +3,70 @@
 // (src/machine/, a sans-IO state machine). The runner sends it what happened as events and
 // carries out each effect it answers with one browser call; it branches on effect kinds only,
 // never on providers, codes, states or URLs.
-import initWasm, * as wasm from "./oauth_connect.js";
 import buttonCss from "./button-style.js";
+
+// ---- the wasm loader: the core's exports, strings in and out ------------------------------
+// The wasm (src/lib.rs) exports plain functions over its memory: `oc_alloc(len)` gives a buffer
+// of exactly `len` bytes for an input string's UTF-8, which the export it is passed to (as
+// ptr, len) frees; an export's answer stays in the wasm until the next call, at the pointer it
+// returns, `oc_len()` bytes long. Its one import fills bytes with crypto.getRandomValues (at
+// most 65536 at a time) and answers 0, or 1 when that threw: a ConnectError, never a trap.
+let core; // the wasm instance's exports
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const bytesAt = (ptr, len) => new Uint8Array(core.memory.buffer, ptr >>> 0, len >>> 0);
+
+/** A string's UTF-8 in an `oc_alloc` buffer, as the export's (ptr, len) arguments. */
+function put(text) {
+  const bytes = encoder.encode(text);
+  const ptr = core.oc_alloc(bytes.length);
+  bytesAt(ptr, bytes.length).set(bytes);
+  return [ptr, bytes.length];
+}
+
+/** The answer an export returned the location of. */
+const answer = (ptr) => decoder.decode(bytesAt(ptr, core.oc_len()));
+
+const imports = {
+  env: {
+    oc_random(ptr, len) {
+      try {
+        crypto.getRandomValues(bytesAt(ptr, len));
+        return 0;
+      } catch {
+        return 1;
+      }
+    },
+  },
+};
+
+const wasm = {
+  tab_open: (origin) => core.tab_open(...put(origin)),
+  tab_handle: (now, event) => answer(core.tab_handle(now, ...put(event))),
+  tab_status: (id) => answer(core.tab_status(id)),
+  tab_tokens: (id) => answer(core.tab_tokens(id)),
+  tab_button_state: (id) => answer(core.tab_button_state(id)),
+  primitive: (name, args) => answer(core.primitive(...put(name), ...put(args))),
+};
+
+/** Instantiate the wasm from `source` (see init) and keep its exports. */
+async function initWasm(source = new URL("oauth_connect_bg.wasm", import.meta.url)) {
+  source = await source;
+  if (typeof source === "string" || source instanceof URL || (typeof Request === "function" && source instanceof Request)) {
+    source = await fetch(source);
+  }
+  let result;
+  if (typeof Response === "function" && source instanceof Response) {
+    // Streaming compilation needs the server to say application/wasm; otherwise the bytes.
+    result =
+      typeof WebAssembly.instantiateStreaming === "function" && /^application\/wasm\s*(;|$)/i.test(source.headers.get("content-type"))
+        ? await WebAssembly.instantiateStreaming(source, imports)
+        : await WebAssembly.instantiate(await source.arrayBuffer(), imports);
+  } else {
+    result = await WebAssembly.instantiate(source, imports);
+  }
+  core = (result.instance ?? result).exports;
+}
 
 /** Every failure of the library. `code` is stable; see the README for the list. */
 export class ConnectError extends Error {
@@ -25,7 +87,7 @@ let loading = null;
  *   where to load the .wasm from; by default next to this file.
  */
 export default function init(wasmSource) {
-  loading ??= initWasm(wasmSource === undefined ? undefined : { module_or_path: wasmSource }).then(
+  loading ??= initWasm(wasmSource).then(
     () => {
       wasm.tab_open(location.origin);
       ready = true;

@@ -1,15 +1,18 @@
-// `npm run build`: wasm-pack builds the wasm and its glue into pkg/, then pkg-template/ is laid
-// over it (the published package.json, the entry module, its types and README, the button's
-// stylesheet), and the stylesheet's text is written out as a module for the entry to adopt.
+// `npm run build`: cargo builds the wasm (no wasm-bindgen: src/lib.rs exports plain functions and
+// the loader in pkg-template/index.js calls them), wasm-opt -Oz shrinks it into
+// pkg/oauth_connect_bg.wasm, then pkg-template/ is laid over it (the published package.json, the
+// entry module with the loader, its types and README, the button's stylesheet), the stylesheet's
+// text is written out as a module for the entry to adopt, and the JS is minified.
 //
 // The release wasm is built with the nightly pinned in scripts/nightly.env (scripts/setup.sh
 // installs its parts), for size (docs/size.md): `-Z build-std` rebuilds std with this profile
 // (opt-level z, LTO) instead of linking the prebuilt one, and `-C panic=immediate-abort` turns
 // every panic into a bare `unreachable` trap, so no panic message, location or `core::fmt` code is
 // shipped. A panic already trapped the instance with `panic = "abort"`; only its console message
-// goes. Nothing else runs on nightly: `cargo test` uses the stable toolchain.
+// goes. When that nightly is not installed, the build warns and uses stable Rust without either
+// (a bigger wasm that works the same). Nothing else runs on nightly: `cargo test` uses stable.
 import { execFileSync } from "node:child_process";
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
@@ -26,43 +29,63 @@ const pin = Object.fromEntries(
 const nightly = process.env.OAUTH_CONNECT_NIGHTLY || pin.NIGHTLY_TOOLCHAIN;
 let found = "";
 try {
-  found = execFileSync("rustc", [`+${nightly}`, "--version"], { encoding: "utf8" }).trim();
+  found = execFileSync("rustc", [`+${nightly}`, "--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
 } catch {}
-if (!found.includes("-nightly") || !found.endsWith(` ${pin.NIGHTLY_DATE})`)) {
-  console.error(
-    `npm run build needs nightly Rust of ${pin.NIGHTLY_DATE} (scripts/nightly.env); \`rustc +${nightly} --version\` gives: ${found || "nothing"}.\n` +
-      "Run `bash scripts/setup.sh` (it says how to install it), or set OAUTH_CONNECT_NIGHTLY to a toolchain of that date.",
-  );
-  process.exit(1);
-}
+const onNightly = found.includes("-nightly") && found.endsWith(` ${pin.NIGHTLY_DATE})`);
 
 rmSync(pkg, { recursive: true, force: true });
-// `--config` adds to .cargo/config.toml's target rustflags (the getrandom backend) rather than
-// replacing them as RUSTFLAGS would.
-const rustflags = '["-Zunstable-options", "-Cpanic=immediate-abort"]';
-execFileSync(
-  "wasm-pack",
-  ["build", root, "--target", "web", "--release", "--no-pack", "--out-dir", "pkg", "--",
-    "-Zbuild-std=std,panic_abort", "--config", `target.wasm32-unknown-unknown.rustflags=${rustflags}`],
-  { cwd: root, stdio: "inherit", env: { ...process.env, RUSTUP_TOOLCHAIN: nightly } },
-);
+mkdirSync(pkg);
+const cargo = ["build", "--release", "--target", "wasm32-unknown-unknown"];
+const env = { ...process.env };
+if (onNightly) {
+  // `--config` adds to any target rustflags of a cargo config rather than replacing them as
+  // RUSTFLAGS would.
+  const rustflags = '["-Zunstable-options", "-Cpanic=immediate-abort"]';
+  cargo.push("-Zbuild-std=std,panic_abort", "--config", `target.wasm32-unknown-unknown.rustflags=${rustflags}`);
+  env.RUSTUP_TOOLCHAIN = nightly;
+} else {
+  console.warn(
+    `\n[build] WARNING: nightly Rust of ${pin.NIGHTLY_DATE} (scripts/nightly.env) is not installed: \`rustc +${nightly} --version\` gives: ${found || "nothing"}.\n` +
+      "[build] Building on stable Rust instead, without -Z build-std and -C panic=immediate-abort: the wasm works the same but is\n" +
+      "[build] bigger (docs/size.md), and a panic prints its message. `bash scripts/setup.sh` says how to install the nightly, or set\n" +
+      "[build] OAUTH_CONNECT_NIGHTLY to a toolchain of that date.\n",
+  );
+  env.RUSTUP_TOOLCHAIN = "stable";
+}
+execFileSync("cargo", cargo, { cwd: root, stdio: "inherit", env });
+// The feature flags are those the wasm is built with (the target's defaults on the pinned nightly and stable).
+try {
+  execFileSync(
+    "wasm-opt",
+    ["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals",
+      "--enable-reference-types", "--enable-multivalue", "--strip-debug", "--strip-producers",
+      join(root, "target", "wasm32-unknown-unknown", "release", "oauth_connect.wasm"), "-o", join(pkg, "oauth_connect_bg.wasm")],
+    { cwd: root, stdio: "inherit" },
+  );
+} catch (error) {
+  if (error.code === "ENOENT") {
+    console.error("npm run build needs wasm-opt (Debian's binaryen): run `bash scripts/setup.sh`.");
+    process.exit(1);
+  }
+  throw error;
+}
 for (const file of readdirSync(join(root, "pkg-template"))) {
   cpSync(join(root, "pkg-template", file), join(pkg, file), { recursive: true });
 }
 // button.css is the one source of the button's look; the entry applies it as a constructed
-// stylesheet (no inline <style>: `style-src 'self'` allows it), so it needs the text as a module.
+// stylesheet (no inline <style>: `style-src 'self'` allows it), so it needs the text: the
+// build puts it in place of the entry's `import buttonCss from "./button-style.js"`, which
+// saves the page a request.
 const css = readFileSync(join(root, "pkg-template", "button.css"), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").trim();
-writeFileSync(
-  join(pkg, "button-style.js"),
-  `// Generated by scripts/build.mjs from button.css: the connect button's stylesheet, as text.\nexport default ${JSON.stringify(css)};\n`,
-);
-// What an app downloads ships minified (the readable sources are pkg-template/ and the
-// generated glue before this step); the types, README and CSS stay as they are.
-for (const file of ["index.js", "react.js", "oauth_connect.js", "button-style.js"]) {
+const styleImport = 'import buttonCss from "./button-style.js";';
+const entry = readFileSync(join(pkg, "index.js"), "utf8");
+if (!entry.includes(styleImport)) throw new Error(`pkg-template/index.js must import the button's style as: ${styleImport}`);
+writeFileSync(join(pkg, "index.js"), entry.replace(styleImport, `const buttonCss = ${JSON.stringify(css)};`));
+// What an app downloads ships minified (the readable sources are pkg-template/); the types,
+// README and CSS stay as they are.
+for (const file of ["index.js", "react.js"]) {
   const path = join(pkg, file);
   const { code } = transformSync(readFileSync(path, "utf8"), { minify: true, format: "esm", target: "es2022", legalComments: "none" });
   writeFileSync(path, code);
 }
-// wasm-pack writes a .gitignore of "*" that would hide the package from `npm pack`.
-rmSync(join(pkg, ".gitignore"), { force: true });
 console.log("built pkg/:", readdirSync(pkg).join(" "));

@@ -1,6 +1,7 @@
 // `npm run size`: the bytes an app downloads for oauth-connect, raw, gzip -9 and brotli
-// (quality 11), one line per file and a total: the wasm, the generated glue, the entry module
-// the button's stylesheet module and the React entry, each as the package ships it (each served and compressed on its own).
+// (quality 11), one line per file and a total: the wasm, the entry module (with the wasm's
+// loader, as there is no generated glue, and the button's stylesheet) and the React entry, each
+// as the package ships it (each served and compressed on its own).
 // Two peers measured in the same run put the figures in context, each bundled by esbuild as an
 // app would ship it (minified, ESM, browser platform, tree-shaken, only what the entry uses):
 //   - oidc-client-ts: an entry that imports `UserManager` and calls `signinPopup()` on a click;
@@ -119,7 +120,7 @@ export async function refresh(refreshToken) {
 `;
 
 const pkg = join(root, "pkg");
-for (const file of ["oauth_connect_bg.wasm", "oauth_connect.js", "index.js", "button-style.js", "react.js"]) {
+for (const file of ["oauth_connect_bg.wasm", "index.js", "react.js"]) {
   if (!existsSync(join(pkg, file))) {
     console.error(`pkg/${file} is missing: run \`npm run build\` first`);
     process.exit(1);
@@ -128,9 +129,7 @@ for (const file of ["oauth_connect_bg.wasm", "oauth_connect.js", "index.js", "bu
 const read = (file) => readFileSync(join(pkg, file));
 const ours = report("OURS: oauth-connect (pkg/, every file an app downloads, as shipped)", [
   ["oauth_connect_bg.wasm", read("oauth_connect_bg.wasm")],
-  ["oauth_connect.js (wasm-bindgen glue)", read("oauth_connect.js")],
-  ["index.js (entry and runner)", read("index.js")],
-  ["button-style.js (the button's stylesheet)", read("button-style.js")],
+  ["index.js (entry, loader and runner)", read("index.js")],
   ["react.js (react entry)", read("react.js")],
 ]);
 

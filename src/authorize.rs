@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::encoding::{form_parse, form_serialize};
-use crate::error::{field_message, ConnectError, ErrorCode, Result};
+use crate::error::{ConnectError, ErrorCode, Result};
 use crate::url::WebUrl;
 
 /// A parameter's value: one string, or a list sent space-separated (as `scope` is,
@@ -41,16 +41,17 @@ impl From<&str> for ParamValue {
 /// `http:` only on `localhost`, `127.0.0.1`, `[::1]`), or when a parameter would be sent twice
 /// (§3.1: "Request and response parameters MUST NOT be included more than once").
 pub fn build_authorize_url(endpoint: &str, params: Vec<(String, ParamValue)>) -> Result<String> {
-    let url = WebUrl::parse(endpoint)
-        .map_err(|problem| ConnectError::with_message(ErrorCode::InvalidConfig, field_message("the authorization endpoint", problem.describe())))?;
-    if url.fragment.is_some() {
-        return Err(ConnectError::new(ErrorCode::InvalidConfig, "the authorization endpoint must not have a fragment (RFC 6749 section 3.1)"));
-    }
-    if !url.is_secure_or_loopback() {
-        return Err(ConnectError::new(
-            ErrorCode::InvalidConfig,
-            "the authorization endpoint must use https: (http: is allowed only on localhost, 127.0.0.1 and [::1])",
-        ));
+    const ENDPOINT: &str = "the authorization endpoint";
+    let url = WebUrl::parse(endpoint).map_err(|problem| ConnectError::field(ErrorCode::InvalidConfig, ENDPOINT, problem.describe()))?;
+    let problem = if url.fragment.is_some() {
+        Some(crate::url::NO_FRAGMENT)
+    } else if !url.is_secure_or_loopback() {
+        Some(crate::url::HTTPS_ONLY)
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return Err(ConnectError::field(ErrorCode::InvalidConfig, ENDPOINT, problem));
     }
     let mut pairs = form_parse(url.query.unwrap_or(""));
     pairs.reserve(params.len());
@@ -58,10 +59,7 @@ pub fn build_authorize_url(endpoint: &str, params: Vec<(String, ParamValue)>) ->
         pairs.push((name, value.into_text()));
     }
     if let Some(name) = first_repeated_name(&pairs) {
-        return Err(ConnectError::with_message(
-            ErrorCode::InvalidConfig,
-            field_message(&quote_name(name), "is given more than once (in the endpoint's query or the parameters; RFC 6749 section 3.1)"),
-        ));
+        return Err(ConnectError::field(ErrorCode::InvalidConfig, &quote_name(name), "is given more than once (RFC 6749 section 3.1)"));
     }
     let mut built = url.origin_and_path();
     if url.query.is_some() || !pairs.is_empty() {

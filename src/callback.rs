@@ -10,7 +10,7 @@ use core::fmt;
 
 use crate::authorize::{first_repeated_name, quote_name};
 use crate::encoding::form_parse;
-use crate::error::{field_message, ConnectError, ErrorCode, ProviderError, Result};
+use crate::error::{refused_by, ConnectError, ErrorCode, ProviderError, Result};
 use crate::state::constant_time_eq;
 use crate::url::query_and_fragment;
 
@@ -112,7 +112,7 @@ const FOREIGN_RESPONSE_PARAMS: [&str; 4] = ["token", "access_token", "id_token",
 /// 7. `invalid_callback`: an implicit, hybrid or JARM response parameter is present.
 pub fn parse_callback(url: &str, expect: &CallbackExpectation<'_>) -> Result<Callback> {
     let params = check_response(url, expect)?;
-    let get = |name: &str| params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    let get = |name: &str| param(&params, name);
     let code = match get("code") {
         Some(code) if !code.is_empty() => String::from(code),
         _ => return Err(ConnectError::new(ErrorCode::MissingCode, "the callback has no authorization code")),
@@ -135,19 +135,16 @@ pub fn check_response(url: &str, expect: &CallbackExpectation<'_>) -> Result<Vec
         return Err(ConnectError::new(ErrorCode::InvalidConfig, "the expected state must not be empty"));
     }
     let (query, fragment) = query_and_fragment(url)
-        .ok_or(ConnectError::new(ErrorCode::InvalidCallback, "the callback is not an absolute URL"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidCallback, "the callback is not an absolute URL"))?;
     let component = match expect.response_mode {
         ResponseMode::Query => query,
         ResponseMode::Fragment => fragment,
     };
     let params = form_parse(component.unwrap_or(""));
-    let get = |name: &str| params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    let get = |name: &str| param(&params, name);
 
     if let Some(name) = first_repeated_name(&params) {
-        return Err(ConnectError::with_message(
-            ErrorCode::DuplicateParameter,
-            field_message(&quote_name(name), "appears more than once in the callback (RFC 6749 section 3.1)"),
-        ));
+        return Err(ConnectError::field(ErrorCode::DuplicateParameter, &quote_name(name), "appears more than once in the callback (RFC 6749 section 3.1)"));
     }
     if let Some(error) = get("error") {
         return Err(authorization_error(error, get("error_description"), get("error_uri")));
@@ -170,20 +167,17 @@ pub fn check_response(url: &str, expect: &CallbackExpectation<'_>) -> Result<Vec
     Ok(params)
 }
 
+/// The value of the parameter `name`: the first, as [`check_response`] refuses repeats.
+#[inline(never)]
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+}
+
 /// `authorization_error` with the provider's fields. The `error` code is quoted in the message
 /// only when it keeps to the RFC's character set, so a crafted value cannot write prose.
 pub(crate) fn authorization_error(error: &str, description: Option<&str>, uri: Option<&str>) -> ConnectError {
-    let printable = !error.is_empty() && error.len() <= 64 && error.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\');
-    let mut message = String::from("the authorization server refused the request");
-    if printable {
-        message.push_str(": ");
-        message.push_str(error);
-    }
-    ConnectError::with_message(ErrorCode::AuthorizationError, message).with_provider(ProviderError {
-        error: String::from(error),
-        error_description: description.map(String::from),
-        error_uri: uri.map(String::from),
-    })
+    let provider = ProviderError { error: String::from(error), error_description: description.map(String::from), error_uri: uri.map(String::from) };
+    refused_by(ErrorCode::AuthorizationError, "the authorization server refused the request", Some(provider))
 }
 
 #[cfg(test)]

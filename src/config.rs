@@ -7,8 +7,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::callback::ResponseMode;
-use crate::error::{field_message, ConnectError, ErrorCode, Result};
-use crate::fields::{collect_strings, opt_number, opt_string, opt_string_list, req_string, Fields, Value};
+use crate::error::{ConnectError, ErrorCode, Result};
+use crate::fields::{any_string, opt_str, opt_string_list, Fields, Reader, Value};
 use crate::url::WebUrl;
 use crate::providers::{liquid, oauth2, oidc, torque, turnqey};
 pub use crate::providers::liquid::{LiquidConfig, LIQUID_DEFAULT_BASE_URL};
@@ -45,7 +45,8 @@ pub enum TokenStorage {
 /// A validated config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectConfig {
-    pub provider: ProviderConfig,
+    /// Shared: a config is cloned into every job and refresh of its connection, and never changes.
+    pub provider: alloc::rc::Rc<ProviderConfig>,
     pub timeout_ms: u32,
     pub refresh_skew_ms: u32,
     pub token_storage: TokenStorage,
@@ -58,16 +59,63 @@ pub const DEFAULT_REFRESH_SKEW_MS: u32 = 60_000;
 const RESERVED_PARAMS: [&str; 9] =
     ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "response_mode"];
 
+/// The config-only reads of a [`Reader`]: URLs, scope and extra parameters.
+impl Reader<'_> {
+    /// [`url_field`].
+    #[inline(never)]
+    pub fn url(&mut self, name: &'static str) -> Option<String> {
+        let value = url_field(self.fields, name);
+        self.take(value)
+    }
+
+    /// [`required_url`].
+    #[inline(never)]
+    pub fn required_url(&mut self, name: &'static str) -> String {
+        let value = required_url(self.fields, name);
+        self.take(value)
+    }
+
+    /// [`backend_url_field`].
+    #[inline(never)]
+    pub fn backend_url(&mut self, name: &'static str) -> Option<String> {
+        let value = backend_url_field(self.fields, name);
+        self.take(value)
+    }
+
+    /// [`required_backend_url`].
+    #[inline(never)]
+    pub fn required_backend_url(&mut self, name: &'static str) -> String {
+        let value = required_backend_url(self.fields, name);
+        self.take(value)
+    }
+
+    /// [`scope_field`].
+    #[inline(never)]
+    pub fn scope(&mut self) -> Vec<String> {
+        let value = scope_field(self.fields);
+        self.take(value)
+    }
+
+    /// [`extra_params_field`].
+    #[inline(never)]
+    pub fn extra_params(&mut self) -> Vec<(String, String)> {
+        let value = extra_params_field(self.fields);
+        self.take(value)
+    }
+
+}
+
 impl ConnectConfig {
     /// Validate an app's config object.
     pub fn parse(fields: &dyn Fields) -> Result<Self> {
         refuse_server_side_material(fields)?;
-        let provider = match opt_string(fields, "kind", ErrorCode::InvalidConfig)?.as_deref() {
-            Some("oauth2") => ProviderConfig::OAuth2(oauth2::parse(fields)?),
-            Some("oidc") => ProviderConfig::Oidc(oidc::parse(fields)?),
-            Some("torque") => ProviderConfig::Torque(torque::parse(fields)?),
-            Some("turnqey") => ProviderConfig::Turnqey(turnqey::parse(fields)?),
-            Some("liquid") => ProviderConfig::Liquid(liquid::parse(fields)?),
+        let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
+        let provider = match opt_str(fields, "kind", ErrorCode::InvalidConfig)? {
+            Some("oauth2") => ProviderConfig::OAuth2(oauth2::read_config(&mut read)),
+            Some("oidc") => ProviderConfig::Oidc(oidc::read_config(&mut read)),
+            Some("torque") => ProviderConfig::Torque(torque::read_config(&mut read)),
+            Some("turnqey") => ProviderConfig::Turnqey(turnqey::read_config(&mut read)),
+            Some("liquid") => ProviderConfig::Liquid(liquid::read_config(&mut read)),
             _ => {
                 return Err(ConnectError::new(
                     ErrorCode::InvalidConfig,
@@ -75,19 +123,18 @@ impl ConnectConfig {
                 ))
             }
         };
-        let timeout_ms = bounded_ms(fields, "timeoutMs", DEFAULT_TIMEOUT_MS, 1)?;
-        let refresh_skew_ms = bounded_ms(fields, "refreshSkewMs", DEFAULT_REFRESH_SKEW_MS, 0)?;
-        let token_storage = match opt_string(fields, "tokenStorage", ErrorCode::InvalidConfig)?.as_deref() {
-            None | Some("memory") => TokenStorage::Memory,
-            Some("session") => TokenStorage::Session,
-            Some(_) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "tokenStorage must be \"memory\" or \"session\"")),
+        let timeout_ms = bounded_ms(&mut read, "timeoutMs", DEFAULT_TIMEOUT_MS, 1);
+        let refresh_skew_ms = bounded_ms(&mut read, "refreshSkewMs", DEFAULT_REFRESH_SKEW_MS, 0);
+        let token_storage = match read.choice("tokenStorage", &["memory", "session"], "tokenStorage must be \"memory\" or \"session\"") {
+            1 => TokenStorage::Session,
+            _ => TokenStorage::Memory,
         };
-        Ok(ConnectConfig { provider, timeout_ms, refresh_skew_ms, token_storage })
+        read.finish(ConnectConfig { provider: alloc::rc::Rc::new(provider), timeout_ms, refresh_skew_ms, token_storage })
     }
 
     /// The contract's `provider` name of the result.
     pub fn kind(&self) -> &'static str {
-        match self.provider {
+        match *self.provider {
             ProviderConfig::OAuth2(_) => "oauth2",
             ProviderConfig::Oidc(_) => "oidc",
             ProviderConfig::Torque(_) => "torque",
@@ -98,7 +145,7 @@ impl ConnectConfig {
 
     /// The OAuth client id (empty for the kinds whose backend holds the client).
     pub fn client_id(&self) -> &str {
-        match &self.provider {
+        match &*self.provider {
             ProviderConfig::OAuth2(config) => &config.client_id,
             ProviderConfig::Oidc(config) => &config.client_id,
             _ => "",
@@ -107,7 +154,7 @@ impl ConnectConfig {
 
     /// Where the provider sends the user back (empty where the provider has it registered).
     pub fn redirect_uri(&self) -> &str {
-        match &self.provider {
+        match &*self.provider {
             ProviderConfig::OAuth2(config) => &config.redirect_uri,
             ProviderConfig::Oidc(config) => &config.redirect_uri,
             ProviderConfig::Torque(config) => &config.redirect_uri,
@@ -117,7 +164,7 @@ impl ConnectConfig {
 
     /// The issuer whose `iss` the callback must carry, when known.
     pub fn issuer(&self) -> Option<&str> {
-        match &self.provider {
+        match &*self.provider {
             ProviderConfig::OAuth2(config) => config.issuer.as_deref(),
             ProviderConfig::Oidc(config) => Some(&config.issuer),
             _ => None,
@@ -125,7 +172,7 @@ impl ConnectConfig {
     }
 
     pub fn response_mode(&self) -> ResponseMode {
-        match &self.provider {
+        match &*self.provider {
             ProviderConfig::OAuth2(config) => config.response_mode,
             _ => ResponseMode::Query,
         }
@@ -134,7 +181,7 @@ impl ConnectConfig {
     /// Identifies one connection: the same account at the same provider for the same client.
     /// Tabs share tokens, refresh locks and stored token sets under this key.
     pub fn connection_key(&self) -> String {
-        let (server, client) = match &self.provider {
+        let (server, client) = match &*self.provider {
             ProviderConfig::OAuth2(config) => (
                 match &config.code_handling {
                     CodeHandling::TokenEndpoint(endpoint) => endpoint.as_str(),
@@ -164,24 +211,19 @@ fn insecure(message: &'static str) -> ConnectError {
 /// app is a public client ([RFC 6749 §2.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.1)),
 /// and anything shipped to it is readable by every user.
 fn refuse_server_side_material(fields: &dyn Fields) -> Result<()> {
-    if !matches!(fields.get("clientSecret"), Value::Absent) || !matches!(fields.get("client_secret"), Value::Absent) {
+    if fields.field("clientSecret").is_some() || fields.field("client_secret").is_some() {
         return Err(insecure(
-            "clientSecret must not be in a browser config: every user can read it. Keep it on your server and exchange the code there (exchangeEndpoint)",
+            "clientSecret must not be in a browser config, where every user can read it: keep it on your server and redeem the code there (exchangeEndpoint)",
         ));
     }
-    let grant = opt_string(fields, "grant", ErrorCode::InvalidConfig)?;
-    if grant.as_deref().is_some_and(|grant| grant == "client_credentials") {
+    if opt_str(fields, "grant", ErrorCode::InvalidConfig)? == Some("client_credentials") {
         return Err(insecure(
-            "the client_credentials grant authenticates with a client secret and must run on a server, not in a browser",
+            "the client_credentials grant needs a client secret: run it on your server, not in a browser",
         ));
     }
-    let mut strings = Vec::new();
-    for (_, value) in fields.pairs() {
-        collect_strings(&value, &mut strings);
-    }
-    if strings.iter().any(|text| text.trim_start().starts_with("sk_")) {
+    if fields.entries().iter().any(|(_, value)| any_string(value, |text| text.trim_start().starts_with("sk_"))) {
         return Err(insecure(
-            "a secret key (sk_...) must not be in a browser config: every user can read it. Call the provider with it from your server",
+            "a secret key (sk_...) must not be in a browser config, where every user can read it: use it on your server",
         ));
     }
     Ok(())
@@ -189,33 +231,30 @@ fn refuse_server_side_material(fields: &dyn Fields) -> Result<()> {
 
 /// An absolute `https:` URL (plain `http:` only on loopback), without a fragment.
 pub(crate) fn url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
-    let Some(text) = opt_string(fields, name, ErrorCode::InvalidConfig)? else { return Ok(None) };
-    check_url(&text, name)?;
+    let Some(text) = opt_str(fields, name, ErrorCode::InvalidConfig)? else { return Ok(None) };
+    check_url(text, name)?;
     Ok(Some(String::from(text.trim())))
 }
 
 pub(crate) fn check_url(text: &str, name: &str) -> Result<()> {
-    let url = WebUrl::parse(text).map_err(|problem| ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, problem.describe())))?;
+    let url = WebUrl::parse(text).map_err(|problem| ConnectError::field(ErrorCode::InvalidConfig, name, problem.describe()))?;
     if !url.is_secure_or_loopback() {
-        return Err(ConnectError::with_message(
-            ErrorCode::InsecureConfig,
-            field_message(name, "uses plain http: outside this machine; use https: (http: is only for localhost, 127.0.0.1 and [::1])"),
-        ));
+        return Err(ConnectError::field(ErrorCode::InsecureConfig, name, crate::url::HTTPS_ONLY));
     }
     if url.fragment.is_some() {
-        return Err(ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "must not have a fragment (#...)")));
+        return Err(ConnectError::field(ErrorCode::InvalidConfig, name, crate::url::NO_FRAGMENT));
     }
     Ok(())
 }
 
 pub(crate) fn required_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
-    url_field(fields, name)?.ok_or_else(|| ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "is required (an absolute https: URL)")))
+    url_field(fields, name)?.ok_or_else(|| ConnectError::field(ErrorCode::InvalidConfig, name, "is required (an absolute https: URL)"))
 }
 
 /// The app's own backend may be named by a path on the app's origin (`/api/exchange`).
 pub(crate) fn backend_url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
-    match opt_string(fields, name, ErrorCode::InvalidConfig)? {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('#') && !path.bytes().any(|b| b <= b' ') => Ok(Some(path)),
+    match opt_str(fields, name, ErrorCode::InvalidConfig)? {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('#') && !path.bytes().any(|b| b <= b' ') => Ok(Some(String::from(path))),
         Some(_) => url_field(fields, name),
         None => Ok(None),
     }
@@ -226,22 +265,23 @@ pub(crate) fn scope_field(fields: &dyn Fields) -> Result<Vec<String>> {
 }
 
 pub(crate) fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, String)>> {
-    let pairs = match fields.get("extraParams") {
-        Value::Absent => return Ok(Vec::new()),
-        Value::Record(pairs) => pairs,
-        _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "extraParams must be an object of strings")),
+    let pairs = match fields.field("extraParams") {
+        None => return Ok(Vec::new()),
+        Some(Value::Record(pairs)) => pairs,
+        Some(_) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "extraParams must be an object of strings")),
     };
     let mut params = Vec::with_capacity(pairs.len());
     for (name, value) in pairs {
         if RESERVED_PARAMS.contains(&name.as_str()) {
-            return Err(ConnectError::with_message(
+            return Err(ConnectError::field(
                 ErrorCode::InvalidConfig,
-                field_message(&crate::authorize::quote_name(&name), "is set by the library and cannot be in extraParams"),
+                &crate::authorize::quote_name(name),
+                "is set by the library and cannot be in extraParams",
             ));
         }
         match value {
             Value::Absent => {}
-            Value::Text(text) => params.push((name, text)),
+            Value::Text(text) => params.push((name.clone(), text.clone())),
             _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "extraParams values must be strings")),
         }
     }
@@ -252,18 +292,22 @@ pub(crate) fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, Str
 
 pub(crate) fn required_backend_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
     backend_url_field(fields, name)?
-        .ok_or_else(|| ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "is required (your backend's URL or path)")))
+        .ok_or_else(|| ConnectError::field(ErrorCode::InvalidConfig, name, "is required (your backend's URL or path)"))
 }
 
 
 
 
 /// A millisecond option: a whole number from `min` to 2^31 - 1 (the largest `setTimeout` delay).
-fn bounded_ms(fields: &dyn Fields, name: &'static str, default: u32, min: u32) -> Result<u32> {
-    match opt_number(fields, name, ErrorCode::InvalidConfig)? {
-        None => Ok(default),
-        Some(ms) if ms >= f64::from(min) && ms <= 2_147_483_647.0 && ms.fract() == 0.0 => Ok(ms as u32),
-        Some(_) => Err(ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "must be a whole number of milliseconds"))),
+#[inline(never)]
+fn bounded_ms(read: &mut Reader<'_>, name: &'static str, default: u32, min: u32) -> u32 {
+    match read.number(name) {
+        None => default,
+        Some(ms) if ms >= f64::from(min) && ms <= 2_147_483_647.0 && ms.fract() == 0.0 => ms as u32,
+        Some(_) => {
+            read.fail(ConnectError::field(ErrorCode::InvalidConfig, name, "must be a whole number of milliseconds"));
+            default
+        }
     }
 }
 
@@ -297,7 +341,7 @@ mod tests {
     #[test]
     fn parses_oauth2() {
         let config = ConnectConfig::parse(&oauth2()).unwrap();
-        let ProviderConfig::OAuth2(oauth2) = &config.provider else { panic!() };
+        let ProviderConfig::OAuth2(oauth2) = &*config.provider else { panic!() };
         assert_eq!(oauth2.code_handling, CodeHandling::TokenEndpoint("https://as.example/token".into()));
         assert_eq!(oauth2.scope, vec!["read", "write"]);
         assert_eq!((config.timeout_ms, config.refresh_skew_ms, config.token_storage), (300_000, 60_000, TokenStorage::Memory));
@@ -314,7 +358,7 @@ mod tests {
             ("scope", text("profile email")),
         ]);
         let config = ConnectConfig::parse(&fields).unwrap();
-        let ProviderConfig::Oidc(oidc) = &config.provider else { panic!() };
+        let ProviderConfig::Oidc(oidc) = &*config.provider else { panic!() };
         assert_eq!(oidc.scope, vec!["openid", "profile", "email"]);
         assert_eq!(config.issuer(), Some("https://id.example"));
     }
@@ -361,7 +405,7 @@ mod tests {
             ("redirectUri", text("https://app.example/torque/connect/callback")),
             ("scope", text("wallet:read transfers:execute")),
         ]);
-        let ProviderConfig::Torque(config) = ConnectConfig::parse(&torque).unwrap().provider else { panic!() };
+        let ProviderConfig::Torque(config) = ConnectConfig::parse(&torque).unwrap().provider.as_ref().clone() else { panic!() };
         assert_eq!(config.scope, vec!["wallet:read", "transfers:execute"]);
         let turnqey = |env: Value, url: Value| {
             record(&[
@@ -374,13 +418,13 @@ mod tests {
                 ("checksumEndpoint", text("/api/turnqey/checksum")),
             ])
         };
-        let ProviderConfig::Turnqey(config) = ConnectConfig::parse(&turnqey(text("sandbox"), Value::Absent)).unwrap().provider else { panic!() };
+        let ProviderConfig::Turnqey(config) = ConnectConfig::parse(&turnqey(text("sandbox"), Value::Absent)).unwrap().provider.as_ref().clone() else { panic!() };
         assert_eq!(config.authorize_url, TURNQEY_SANDBOX);
         assert_eq!(code_of(turnqey(text("sandbox"), text("https://t.example/authorize"))), ErrorCode::InvalidConfig);
         assert_eq!(code_of(turnqey(text("staging"), Value::Absent)), ErrorCode::InvalidConfig);
         assert_eq!(code_of(turnqey(Value::Absent, Value::Absent)), ErrorCode::InvalidConfig);
         let liquid = |key: &str| record(&[("kind", text("liquid")), ("publicApiKey", text(key))]);
-        let ProviderConfig::Liquid(config) = ConnectConfig::parse(&liquid("pk_1")).unwrap().provider else { panic!() };
+        let ProviderConfig::Liquid(config) = ConnectConfig::parse(&liquid("pk_1")).unwrap().provider.as_ref().clone() else { panic!() };
         assert_eq!(config.base_url, LIQUID_DEFAULT_BASE_URL);
         assert_eq!(code_of(liquid("key")), ErrorCode::InvalidConfig);
         assert_eq!(code_of(liquid("sk_live_1")), ErrorCode::InsecureConfig);
@@ -389,17 +433,17 @@ mod tests {
     #[test]
     fn code_handling_variants() {
         let backend = with(with(oauth2(), "tokenEndpoint", Value::Absent), "exchangeEndpoint", text("/api/exchange"));
-        let ProviderConfig::OAuth2(config) = ConnectConfig::parse(&backend).unwrap().provider else { panic!() };
+        let ProviderConfig::OAuth2(config) = ConnectConfig::parse(&backend).unwrap().provider.as_ref().clone() else { panic!() };
         assert_eq!(config.code_handling, CodeHandling::ExchangeEndpoint("/api/exchange".into()));
         let neither = with(oauth2(), "tokenEndpoint", Value::Absent);
-        let ProviderConfig::OAuth2(config) = ConnectConfig::parse(&neither).unwrap().provider else { panic!() };
+        let ProviderConfig::OAuth2(config) = ConnectConfig::parse(&neither).unwrap().provider.as_ref().clone() else { panic!() };
         assert_eq!(config.code_handling, CodeHandling::ReturnCode);
     }
 
     #[test]
     fn extra_params_are_kept_in_order() {
         let extras = Value::Record(vec![(String::from("access_type"), text("offline")), (String::from("prompt"), text("consent"))]);
-        let ProviderConfig::OAuth2(config) = ConnectConfig::parse(&with(oauth2(), "extraParams", extras)).unwrap().provider else { panic!() };
+        let ProviderConfig::OAuth2(config) = ConnectConfig::parse(&with(oauth2(), "extraParams", extras)).unwrap().provider.as_ref().clone() else { panic!() };
         assert_eq!(config.extra_params, vec![("access_type".into(), "offline".into()), ("prompt".into(), "consent".into())]);
     }
 }
@@ -409,19 +453,22 @@ mod tests {
 /// the document's `issuer` must be exactly the configured one, or it must not be used.
 pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(String, String)> {
     let code = ErrorCode::InvalidConfig;
-    if opt_string(document, "issuer", code)?.as_deref() != Some(issuer) {
-        return Err(ConnectError::new(code, "the provider's discovery document names another issuer than the configured one"));
+    let mut read = Reader::new(document, code);
+    let named = opt_str(document, "issuer", code);
+    if read.take(named) != Some(issuer) {
+        read.invalid("the provider's discovery document names another issuer than the configured one");
     }
-    let authorization = req_string(document, "authorization_endpoint", code)?;
-    let token = req_string(document, "token_endpoint", code)?;
-    check_url(&authorization, "authorization_endpoint")?;
-    check_url(&token, "token_endpoint")?;
-    if let Some(methods) = opt_string_list(document, "code_challenge_methods_supported", false, code)? {
-        if !methods.iter().any(|method| method == crate::pkce::S256) {
-            return Err(ConnectError::new(code, "the provider does not support PKCE with S256"));
-        }
+    let authorization = read.req("authorization_endpoint");
+    let token = read.req("token_endpoint");
+    for (url, name) in [(&authorization, "authorization_endpoint"), (&token, "token_endpoint")] {
+        let checked = check_url(url, name);
+        read.take(checked);
     }
-    Ok((authorization, token))
+    let methods = opt_string_list(document, "code_challenge_methods_supported", false, code);
+    if read.take(methods).is_some_and(|methods| !methods.iter().any(|method| method == crate::pkce::S256)) {
+        read.invalid("the provider does not support PKCE with S256");
+    }
+    read.finish((authorization, token))
 }
 
 /// The discovery document's URL: `{issuer}/.well-known/openid-configuration`.

@@ -86,15 +86,30 @@ pub fn form_encode_into(out: &mut String, text: &str) {
 /// Serialize pairs as `k=v&k=v`, form-urlencoded.
 pub fn form_serialize(pairs: &[(String, String)]) -> String {
     let mut out = String::new();
-    for (index, (name, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push('&');
-        }
-        form_encode_into(&mut out, name);
-        out.push('=');
-        form_encode_into(&mut out, value);
+    for (name, value) in pairs {
+        push_form_pair(&mut out, name, value);
     }
     out
+}
+
+/// [`form_serialize`] for pairs of borrowed text.
+pub fn form_serialize_str(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (name, value) in pairs {
+        push_form_pair(&mut out, name, value);
+    }
+    out
+}
+
+/// Append `name=value` form-urlencoded, after a `&` unless `out` is empty.
+#[inline(never)]
+fn push_form_pair(out: &mut String, name: &str, value: &str) {
+    if !out.is_empty() {
+        out.push('&');
+    }
+    form_encode_into(out, name);
+    out.push('=');
+    form_encode_into(out, value);
 }
 
 /// Parse `k=v&k=v` as `URLSearchParams` does: empty sequences are skipped, a sequence without
@@ -111,7 +126,9 @@ pub fn form_parse(input: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn form_decode(text: &str) -> String {
+/// One name or value of a form: `+` is a space, `%XX` is decoded (a malformed escape is kept
+/// literally), bytes that are not UTF-8 become U+FFFD.
+pub(crate) fn form_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;

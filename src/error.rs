@@ -102,8 +102,14 @@ pub struct ProviderError {
 
 /// A failure with a stable [`ErrorCode`], a message for people, and, where the provider or
 /// the network said something, its fields.
+///
+/// Boxed so that a `Result<T, ConnectError>` is one pointer wider than `T`: errors are rare,
+/// and every `?` would otherwise move the whole record around.
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub struct ConnectError {
+pub struct ConnectError(alloc::boxed::Box<Inner>);
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+struct Inner {
     code: ErrorCode,
     message: Cow<'static, str>,
     provider: Option<ProviderError>,
@@ -111,43 +117,75 @@ pub struct ConnectError {
 }
 
 impl ConnectError {
+    #[inline]
+    fn make(code: ErrorCode, message: Cow<'static, str>) -> Self {
+        ConnectError(alloc::boxed::Box::new(Inner { code, message, provider: None, status: None }))
+    }
+
     /// An error with a fixed message.
+    #[inline(never)]
     pub fn new(code: ErrorCode, message: &'static str) -> Self {
-        ConnectError { code, message: Cow::Borrowed(message), provider: None, status: None }
+        Self::make(code, Cow::Borrowed(message))
     }
 
     /// An error whose message names something (a field, a parameter): the caller makes sure
     /// the text holds no secret value.
+    #[inline(never)]
     pub fn with_message(code: ErrorCode, message: alloc::string::String) -> Self {
-        ConnectError { code, message: Cow::Owned(message), provider: None, status: None }
+        Self::make(code, Cow::Owned(message))
+    }
+
+    /// `"{field} {reason}"`: an error about one named field (the name is never a secret).
+    #[inline(never)]
+    pub fn field(code: ErrorCode, field: &str, reason: &str) -> Self {
+        Self::with_message(code, field_message(field, reason))
     }
 
     /// Attach what the provider said.
     pub fn with_provider(mut self, provider: ProviderError) -> Self {
-        self.provider = Some(provider);
+        self.0.provider = Some(provider);
         self
     }
 
     /// Attach the HTTP status of a failed request.
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.0.status = Some(status);
         self
     }
 
     pub fn code(&self) -> ErrorCode {
-        self.code
+        self.0.code
     }
 
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     pub fn provider(&self) -> Option<&ProviderError> {
-        self.provider.as_ref()
+        self.0.provider.as_ref()
     }
 
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
+    }
+}
+
+/// A refusal by the authorization server (`authorization_error`, `token_error`): `message`, then
+/// the provider's `error` code when it keeps to RFC 6749's character set and is short, so a
+/// crafted value cannot write prose; the provider's fields are attached as they are.
+#[inline(never)]
+pub(crate) fn refused_by(code: ErrorCode, message: &'static str, provider: Option<ProviderError>) -> ConnectError {
+    let mut text = alloc::string::String::from(message);
+    match provider {
+        Some(provider) => {
+            let quoted = &provider.error;
+            if !quoted.is_empty() && quoted.len() <= 64 && quoted.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\') {
+                text.push_str(": ");
+                text.push_str(quoted);
+            }
+            ConnectError::with_message(code, text).with_provider(provider)
+        }
+        None => ConnectError::with_message(code, text),
     }
 }
 

@@ -6,7 +6,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::error::{field_message, ConnectError, ErrorCode, Result};
+use crate::error::{ConnectError, ErrorCode, Result};
 
 /// A field's value, as far as the core cares.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,54 +23,164 @@ pub enum Value {
 }
 
 pub trait Fields {
+    /// The value of `name`, borrowed; `None` when missing or `undefined`.
+    fn field(&self, name: &str) -> Option<&Value>;
+    /// Every `(name, value)` pair, borrowed, for scans over the whole object.
+    fn entries(&self) -> &[(String, Value)];
+
     /// The value of `name`; `Value::Absent` when missing or `undefined`.
-    fn get(&self, name: &str) -> Value;
+    fn get(&self, name: &str) -> Value {
+        self.field(name).cloned().unwrap_or(Value::Absent)
+    }
     /// Every `(name, value)` pair, for scans over the whole object.
-    fn pairs(&self) -> Vec<(String, Value)>;
+    fn pairs(&self) -> Vec<(String, Value)> {
+        self.entries().to_vec()
+    }
 }
 
 /// `Fields` over a list of pairs: nested records and native tests.
 impl Fields for Vec<(String, Value)> {
-    fn get(&self, name: &str) -> Value {
-        self.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone()).unwrap_or(Value::Absent)
+    fn field(&self, name: &str) -> Option<&Value> {
+        self.iter().find(|(key, _)| key == name).map(|(_, value)| value).filter(|value| !matches!(value, Value::Absent))
     }
 
-    fn pairs(&self) -> Vec<(String, Value)> {
-        self.clone()
+    fn entries(&self) -> &[(String, Value)] {
+        self
     }
 }
 
-fn wrong_type(field: &str, expected: &str, code: ErrorCode) -> ConnectError {
-    ConnectError::with_message(code, field_message(field, expected))
+/// Reads an object's fields in order and keeps the first problem: every read answers a value
+/// (empty after a problem) so that a parse is one straight line with one exit, instead of an
+/// early return, with its own clean-up, after every field. Later problems never replace the
+/// first, so a bad object gets the same error as with early returns.
+pub struct Reader<'a> {
+    pub fields: &'a dyn Fields,
+    /// The code of every problem found by a read.
+    pub code: ErrorCode,
+    error: Option<ConnectError>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(fields: &'a dyn Fields, code: ErrorCode) -> Self {
+        Reader { fields, code, error: None }
+    }
+
+    /// Keep `error` unless an earlier one is kept already.
+    #[inline(never)]
+    pub fn fail(&mut self, error: ConnectError) {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+    }
+
+    /// Keep a fixed message, with the reader's code.
+    #[inline(never)]
+    pub fn invalid(&mut self, message: &'static str) {
+        self.fail(ConnectError::new(self.code, message));
+    }
+
+    #[inline]
+    pub(crate) fn take<T: Default>(&mut self, result: Result<T>) -> T {
+        match result {
+            Ok(value) => value,
+            Err(error) => {
+                self.fail(error);
+                T::default()
+            }
+        }
+    }
+
+    /// The parsed value, or the first problem.
+    pub fn finish<T>(self, value: T) -> Result<T> {
+        match self.error {
+            None => Ok(value),
+            Some(error) => Err(error),
+        }
+    }
+
+    /// [`opt_string`].
+    #[inline(never)]
+    pub fn opt(&mut self, name: &str) -> Option<String> {
+        let value = opt_string(self.fields, name, self.code);
+        self.take(value)
+    }
+
+    /// [`req_string`].
+    #[inline(never)]
+    pub fn req(&mut self, name: &str) -> String {
+        let value = req_string(self.fields, name, self.code);
+        self.take(value)
+    }
+
+    /// [`opt_number`].
+    #[inline(never)]
+    pub fn number(&mut self, name: &str) -> Option<f64> {
+        let value = opt_number(self.fields, name, self.code);
+        self.take(value)
+    }
+
+    /// One of `choices` (the first when absent), as its index; else `message`.
+    #[inline(never)]
+    pub fn choice(&mut self, name: &str, choices: &[&str], message: &'static str) -> usize {
+        match opt_str(self.fields, name, self.code) {
+            Ok(None) => 0,
+            Ok(Some(text)) => match choices.iter().position(|choice| *choice == text) {
+                Some(index) => index,
+                None => {
+                    self.invalid(message);
+                    0
+                }
+            },
+            Err(error) => {
+                self.fail(error);
+                0
+            }
+        }
+    }
+}
+
+/// One out-of-line maker for every "field is the wrong type" error.
+#[inline(never)]
+fn wrong_type(field: &str, expected: &'static str, code: ErrorCode) -> ConnectError {
+    ConnectError::field(code, field, expected)
+}
+
+/// An optional string, borrowed; present but not a string is an error with `code`.
+#[inline(never)]
+pub fn opt_str<'a>(fields: &'a dyn Fields, name: &str, code: ErrorCode) -> Result<Option<&'a str>> {
+    match fields.field(name) {
+        None => Ok(None),
+        Some(Value::Text(text)) => Ok(Some(text)),
+        Some(_) => Err(wrong_type(name, "must be a string", code)),
+    }
 }
 
 /// An optional string; present but not a string is an error with `code`.
+#[inline(never)]
 pub fn opt_string(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<Option<String>> {
-    match fields.get(name) {
-        Value::Absent => Ok(None),
-        Value::Text(text) => Ok(Some(text)),
-        _ => Err(wrong_type(name, "must be a string", code)),
-    }
+    opt_str(fields, name, code).map(|text| text.map(String::from))
 }
 
 /// A required, non-empty string.
+#[inline(never)]
 pub fn req_string(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<String> {
-    match opt_string(fields, name, code)? {
-        Some(text) if !text.is_empty() => Ok(text),
+    match opt_str(fields, name, code)? {
+        Some(text) if !text.is_empty() => Ok(String::from(text)),
         _ => Err(wrong_type(name, "is required (a non-empty string)", code)),
     }
 }
 
 /// An optional finite number (a numeric string is accepted too: some servers send
 /// `"expires_in": "3600"`).
+#[inline(never)]
 pub fn opt_number(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<Option<f64>> {
-    let number = match fields.get(name) {
-        Value::Absent => return Ok(None),
-        Value::Number(number) => number,
-        Value::Text(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+    let number = match fields.field(name) {
+        None => return Ok(None),
+        Some(Value::Number(number)) => *number,
+        Some(Value::Text(text)) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
             text.bytes().fold(0f64, |n, d| n * 10.0 + f64::from(d - b'0'))
         }
-        _ => return Err(wrong_type(name, "must be a number", code)),
+        Some(_) => return Err(wrong_type(name, "must be a number", code)),
     };
     if number.is_finite() {
         Ok(Some(number))
@@ -80,30 +190,39 @@ pub fn opt_number(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<Op
 }
 
 /// A string or a list of strings (`scope`, `aud`); a string is split on spaces when `split`.
+#[inline(never)]
 pub fn opt_string_list(fields: &dyn Fields, name: &str, split: bool, code: ErrorCode) -> Result<Option<Vec<String>>> {
-    match fields.get(name) {
-        Value::Absent => Ok(None),
-        Value::Text(text) if split => Ok(Some(text.split(' ').filter(|s| !s.is_empty()).map(String::from).collect())),
-        Value::Text(text) => Ok(Some(alloc::vec![text])),
-        Value::List(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::Text(text) => Ok(text),
-                _ => Err(wrong_type(name, "must hold only strings", code)),
-            })
-            .collect::<Result<Vec<_>>>()
-            .map(Some),
-        _ => Err(wrong_type(name, "must be a string or an array of strings", code)),
+    let mut list = Vec::new();
+    match fields.field(name) {
+        None => return Ok(None),
+        Some(Value::Text(text)) if split => {
+            for item in text.split(' ') {
+                if !item.is_empty() {
+                    list.push(String::from(item));
+                }
+            }
+        }
+        Some(Value::Text(text)) => list.push(text.clone()),
+        Some(Value::List(items)) => {
+            for item in items {
+                match item {
+                    Value::Text(text) => list.push(text.clone()),
+                    _ => return Err(wrong_type(name, "must hold only strings", code)),
+                }
+            }
+        }
+        Some(_) => return Err(wrong_type(name, "must be a string or an array of strings", code)),
     }
+    Ok(Some(list))
 }
 
-/// Every string anywhere in a value, nested lists and records included.
-pub fn collect_strings(value: &Value, out: &mut Vec<String>) {
+/// Whether any string anywhere in a value, nested lists and records included, matches `test`.
+pub fn any_string(value: &Value, test: fn(&str) -> bool) -> bool {
     match value {
-        Value::Text(text) => out.push(text.clone()),
-        Value::List(items) => items.iter().for_each(|item| collect_strings(item, out)),
-        Value::Record(pairs) => pairs.iter().for_each(|(_, item)| collect_strings(item, out)),
-        _ => {}
+        Value::Text(text) => test(text),
+        Value::List(items) => items.iter().any(|item| any_string(item, test)),
+        Value::Record(pairs) => pairs.iter().any(|(_, item)| any_string(item, test)),
+        _ => false,
     }
 }
 

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use crate::encoding::form_parse;
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{opt_number, opt_string, req_string, Fields, Value};
+use crate::fields::{req_string, Fields, Reader, Value};
 use crate::url::WebUrl;
 
 /// A redirect transaction lives this long in `sessionStorage` (the contract's 10 minutes).
@@ -51,23 +51,26 @@ pub struct Transaction {
 impl Transaction {
     pub fn from_fields(fields: &dyn Fields) -> Result<Transaction> {
         let code = ErrorCode::UnknownState;
-        let config = match fields.get("config") {
-            Value::Record(pairs) => pairs,
-            _ => return Err(ConnectError::new(code, "the stored transaction is damaged")),
+        let Some(Value::Record(config)) = fields.field("config") else {
+            return Err(ConnectError::new(code, "the stored transaction is damaged"));
         };
-        Ok(Transaction {
-            state: req_string(fields, "state", code)?,
-            verifier: crate::pkce::PkceVerifier::parse(req_string(fields, "verifier", code)?)?,
-            nonce: opt_string(fields, "nonce", code)?,
-            created_at_ms: opt_number(fields, "createdAt", code)?.unwrap_or(0.0),
-            return_to: opt_string(fields, "returnTo", code)?,
-            token_endpoint: opt_string(fields, "tokenEndpoint", code)?,
-            config,
-            liquid_session: match (opt_string(fields, "liquidSessionId", code)?, opt_string(fields, "liquidSessionSecret", code)?) {
+        let state = req_string(fields, "state", code)?;
+        let verifier = crate::pkce::PkceVerifier::parse(req_string(fields, "verifier", code)?)?;
+        let mut read = Reader::new(fields, code);
+        let transaction = Transaction {
+            state,
+            verifier,
+            nonce: read.opt("nonce"),
+            created_at_ms: read.number("createdAt").unwrap_or(0.0),
+            return_to: read.opt("returnTo"),
+            token_endpoint: read.opt("tokenEndpoint"),
+            config: config.clone(),
+            liquid_session: match (read.opt("liquidSessionId"), read.opt("liquidSessionSecret")) {
                 (Some(id), Some(secret)) => Some((id, crate::secret::Secret::new(secret))),
                 _ => None,
             },
-        })
+        };
+        read.finish(transaction)
     }
 
     pub fn is_expired(&self, now_ms: f64) -> bool {
@@ -136,33 +139,28 @@ pub fn provider_response_params(kind: &str) -> &'static [&'static str] {
 pub fn strip_params(url: &str, names: &[&str]) -> Option<String> {
     let (base, query, fragment) = crate::url::split_query_fragment(url);
     let mut changed = false;
-    let mut keep = |component: &str| -> String {
-        let kept: Vec<&str> = component
-            .split('&')
-            .filter(|segment| {
-                let name = form_parse(segment).into_iter().next().map(|(name, _)| name).unwrap_or_default();
-                let drop = names.contains(&name.as_str());
-                changed |= drop;
-                !drop && !segment.is_empty()
-            })
-            .collect();
-        kept.join("&")
-    };
-    let query = query.map(&mut keep);
-    let fragment = fragment.map(&mut keep);
-    if !changed {
-        return None;
-    }
     let mut cleaned = String::from(base);
-    if let Some(query) = query.filter(|q| !q.is_empty()) {
-        cleaned.push('?');
-        cleaned.push_str(&query);
+    for (mark, component) in [('?', query), ('#', fragment)] {
+        let Some(component) = component else { continue };
+        // The kept segments, as written, after `mark`; nothing at all when none is kept.
+        let start = cleaned.len();
+        cleaned.push(mark);
+        for segment in component.split('&').filter(|segment| !segment.is_empty()) {
+            let name = crate::encoding::form_decode(segment.split_once('=').map_or(segment, |(name, _)| name));
+            if names.contains(&name.as_str()) {
+                changed = true;
+                continue;
+            }
+            if cleaned.len() > start + 1 {
+                cleaned.push('&');
+            }
+            cleaned.push_str(segment);
+        }
+        if cleaned.len() == start + 1 {
+            cleaned.truncate(start);
+        }
     }
-    if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
-        cleaned.push('#');
-        cleaned.push_str(&fragment);
-    }
-    Some(cleaned)
+    changed.then_some(cleaned)
 }
 
 /// The `state` of a callback URL (query first, then fragment), and whether the URL carries an

@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{opt_number, opt_string, opt_string_list, Fields};
+use crate::fields::{opt_str, opt_string_list, Fields, Reader};
 
 /// Clock skew allowed on `exp`, in seconds.
 pub const EXP_LEEWAY_SECONDS: f64 = 60.0;
@@ -20,8 +20,12 @@ fn invalid(message: &'static str) -> ConnectError {
 
 /// The payload bytes of a compact JWS (`header.payload.signature`, [RFC 7515 §7.1](https://www.rfc-editor.org/rfc/rfc7515#section-7.1)).
 pub fn jwt_payload(token: &str) -> Result<Vec<u8>> {
-    let mut parts = token.split('.');
-    let (Some(_header), Some(payload), Some(_signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let payload = token
+        .split_once('.')
+        .and_then(|(_header, rest)| rest.split_once('.'))
+        .filter(|(_payload, signature)| !signature.contains('.'))
+        .map(|(payload, _signature)| payload);
+    let Some(payload) = payload else {
         return Err(invalid("the ID token is not a compact JWT (three dot-separated parts)"));
     };
     crate::encoding::base64url_decode(payload).ok_or_else(|| invalid("the ID token's payload is not base64url"))
@@ -42,36 +46,40 @@ pub struct IdTokenExpectation<'a> {
 /// Check the claims; returns the `sub`.
 pub fn check_claims(claims: &dyn Fields, expect: &IdTokenExpectation<'_>) -> Result<String> {
     let code = ErrorCode::InvalidIdToken;
-    if opt_string(claims, "iss", code)?.as_deref() != Some(expect.issuer) {
-        return Err(invalid("the ID token's iss is not the issuer"));
+    let mut read = Reader::new(claims, code);
+    let iss = opt_str(claims, "iss", code);
+    if read.take(iss) != Some(expect.issuer) {
+        read.invalid("the ID token's iss is not the issuer");
     }
-    let audiences = opt_string_list(claims, "aud", false, code)?.unwrap_or_default();
+    let audiences = opt_string_list(claims, "aud", false, code);
+    let audiences = read.take(audiences).unwrap_or_default();
     if !audiences.iter().any(|aud| aud == expect.client_id) {
-        return Err(invalid("the ID token's aud does not include this client"));
+        read.invalid("the ID token's aud does not include this client");
     }
-    let azp = opt_string(claims, "azp", code)?;
-    if (audiences.len() > 1 || azp.is_some()) && azp.as_deref() != Some(expect.client_id) {
-        return Err(invalid("the ID token's azp is not this client"));
+    let azp = opt_str(claims, "azp", code);
+    let azp = read.take(azp);
+    if (audiences.len() > 1 || azp.is_some()) && azp != Some(expect.client_id) {
+        read.invalid("the ID token's azp is not this client");
     }
-    match opt_number(claims, "exp", code)? {
+    match read.number("exp") {
         Some(exp) if exp + EXP_LEEWAY_SECONDS > expect.now_seconds => {}
-        Some(_) => return Err(invalid("the ID token has expired")),
-        None => return Err(invalid("the ID token has no exp")),
+        Some(_) => read.invalid("the ID token has expired"),
+        None => read.invalid("the ID token has no exp"),
     }
     if let Some(nonce) = expect.nonce {
-        let received = opt_string(claims, "nonce", code)?.unwrap_or_default();
-        if !crate::state::constant_time_eq(&received, nonce) {
-            return Err(invalid("the ID token's nonce is not the one this request sent (possible replay)"));
+        let received = opt_str(claims, "nonce", code);
+        if !crate::state::constant_time_eq(read.take(received).unwrap_or_default(), nonce) {
+            read.invalid("the ID token's nonce is not the one this request sent (possible replay)");
         }
     }
-    let subject = match opt_string(claims, "sub", code)? {
-        Some(sub) if !sub.is_empty() => sub,
-        _ => return Err(invalid("the ID token has no sub")),
-    };
-    if expect.subject.is_some_and(|previous| previous != subject) {
-        return Err(invalid("the refreshed ID token is for another user (sub changed)"));
+    let subject = read.opt("sub").unwrap_or_default();
+    if subject.is_empty() {
+        read.invalid("the ID token has no sub");
     }
-    Ok(subject)
+    if expect.subject.is_some_and(|previous| previous != subject) {
+        read.invalid("the refreshed ID token is for another user (sub changed)");
+    }
+    read.finish(subject)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use crate::authorize::{build_authorize_url, quote_name, ParamValue};
 use crate::callback::{parse_callback, CallbackExpectation, ResponseMode};
-use crate::error::{field_message, ConnectError, ErrorCode, Result};
+use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{Fields, Value};
 use crate::json::JsonWriter;
 use crate::providers::{put, text, Record};
@@ -17,10 +17,17 @@ fn invalid(message: &'static str) -> ConnectError {
     ConnectError::new(ErrorCode::InvalidConfig, message)
 }
 
-fn required_string(value: &Value, name: &str) -> Result<String> {
+/// What a missing argument or field reads as.
+static ABSENT: Value = Value::Absent;
+
+fn field<'a>(record: &'a Record, name: &str) -> &'a Value {
+    record.field(name).unwrap_or(&ABSENT)
+}
+
+fn required_string<'a>(value: &'a Value, name: &str) -> Result<&'a str> {
     match value {
-        Value::Text(text) => Ok(text.clone()),
-        _ => Err(ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "must be a string"))),
+        Value::Text(text) => Ok(text),
+        _ => Err(ConnectError::field(ErrorCode::InvalidConfig, name, "must be a string")),
     }
 }
 
@@ -29,24 +36,21 @@ fn param_record(value: &Value, name: &str) -> Result<Vec<(String, ParamValue)>> 
     let record = match value {
         Value::Absent | Value::Other => return Ok(Vec::new()),
         Value::Record(record) => record,
-        _ => return Err(ConnectError::with_message(ErrorCode::InvalidConfig, field_message(name, "must be an object of strings"))),
+        _ => return Err(ConnectError::field(ErrorCode::InvalidConfig, name, "must be an object of strings")),
     };
-    let not_string = |key: &str| {
-        ConnectError::with_message(ErrorCode::InvalidConfig, field_message(&quote_name(key), "must be a string or an array of strings"))
-    };
+    let not_string = |key: &str| ConnectError::field(ErrorCode::InvalidConfig, &quote_name(key), "must be a string or an array of strings");
     let mut params = Vec::new();
     for (key, value) in record {
         let param = match value {
             Value::Text(text) => ParamValue::One(text.clone()),
-            Value::List(items) => ParamValue::Many(
-                items
-                    .iter()
-                    .map(|item| match item {
-                        Value::Text(text) => Ok(text.clone()),
-                        _ => Err(not_string(key)),
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
+            Value::List(items) => {
+                let mut texts = Vec::with_capacity(items.len());
+                for item in items {
+                    let Value::Text(text) = item else { return Err(not_string(key)) };
+                    texts.push(text.clone());
+                }
+                ParamValue::Many(texts)
+            }
             _ => return Err(not_string(key)),
         };
         params.push((key.clone(), param));
@@ -71,18 +75,18 @@ fn parse(args: &[Value]) -> Result<Value> {
     let Some(Value::Record(expect)) = args.get(1) else {
         return Err(invalid("expect must be an object with the state that was sent"));
     };
-    let state = required_string(&expect.get("state"), "expect.state")?;
-    let issuer = match expect.get("issuer") {
+    let state = required_string(field(expect, "state"), "expect.state")?;
+    let issuer = match field(expect, "issuer") {
         Value::Absent => None,
-        other => Some(required_string(&other, "issuer")?),
+        other => Some(required_string(other, "issuer")?),
     };
-    let response_mode = match expect.get("responseMode") {
+    let response_mode = match field(expect, "responseMode") {
         Value::Absent => ResponseMode::Query,
         Value::Text(mode) if mode == "query" => ResponseMode::Query,
         Value::Text(mode) if mode == "fragment" => ResponseMode::Fragment,
         _ => return Err(invalid("expect.responseMode must be \"query\" or \"fragment\"")),
     };
-    let expectation = CallbackExpectation { state: &state, issuer: issuer.as_deref(), response_mode };
+    let expectation = CallbackExpectation { state, issuer, response_mode };
     let (code, state, iss, params) = parse_callback(url, &expectation)?.into_parts();
     let mut result = Record::new();
     put(&mut result, "code", Value::Text(code.into_secret()));
@@ -97,30 +101,30 @@ fn parse(args: &[Value]) -> Result<Value> {
 fn widget_identity(args: &[Value]) -> Result<Value> {
     let refused = || invalid("widgetIdentity needs the result of a Liquid connection (with session)");
     let Some(Value::Record(result)) = args.first() else { return Err(refused()) };
-    let Value::Record(session) = result.get("session") else { return Err(refused()) };
-    let (Value::Text(id), Value::Text(secret)) = (session.get("sessionId"), session.get("sessionSecret")) else { return Err(refused()) };
+    let Value::Record(session) = field(result, "session") else { return Err(refused()) };
+    let (Value::Text(id), Value::Text(secret)) = (field(session, "sessionId"), field(session, "sessionSecret")) else { return Err(refused()) };
     let mut user_session = Record::new();
-    put(&mut user_session, "session_id", Value::Text(id));
-    put(&mut user_session, "session_secret", Value::Text(secret));
+    put(&mut user_session, "session_id", text(id));
+    put(&mut user_session, "session_secret", text(secret));
     let mut identity = Record::new();
     put(&mut identity, "user_session", Value::Record(user_session));
     Ok(Value::Record(identity))
 }
 
 fn run(name: &str, args: &[Value]) -> Result<Value> {
-    let arg = |index: usize| args.get(index).cloned().unwrap_or(Value::Absent);
+    let arg = |index: usize| args.get(index).unwrap_or(&ABSENT);
     match name {
         "createPkce" => create_pkce(),
         "pkceChallenge" => match arg(0) {
-            Value::Text(verifier) => crate::pkce::pkce_challenge(&verifier).map(Value::Text),
+            Value::Text(verifier) => crate::pkce::pkce_challenge(verifier).map(Value::Text),
             _ => Err(ConnectError::new(ErrorCode::InvalidVerifier, "a PKCE code verifier must be a string")),
         },
         "randomState" => crate::state::random_state().map(Value::Text),
         "idempotencyKey" => crate::state::idempotency_key().map(Value::Text),
         "buildAuthorizeUrl" => {
-            let endpoint = required_string(&arg(0), "endpoint")?;
-            let params = param_record(&arg(1), "params")?;
-            build_authorize_url(&endpoint, params).map(Value::Text)
+            let endpoint = required_string(arg(0), "endpoint")?;
+            let params = param_record(arg(1), "params")?;
+            build_authorize_url(endpoint, params).map(Value::Text)
         }
         "parseCallback" => parse(args),
         "widgetIdentity" => widget_identity(args),

@@ -9,9 +9,9 @@
 use alloc::string::String;
 
 use crate::callback::AuthorizationCode;
-use crate::encoding::form_serialize;
-use crate::error::{ConnectError, ErrorCode, ProviderError, Result};
-use crate::fields::{opt_number, opt_string, Fields};
+use crate::encoding::form_serialize_str;
+use crate::error::{refused_by, ConnectError, ErrorCode, ProviderError, Result};
+use crate::fields::{opt_string, Fields, Reader};
 use crate::pkce::PkceVerifier;
 use crate::secret::Secret;
 
@@ -41,73 +41,73 @@ impl TokenSet {
     /// Read back a token set in the contract's shape (`accessToken`, `tokenType`, ...), as stored
     /// in `sessionStorage` or shared between tabs.
     pub fn from_contract_fields(fields: &dyn Fields) -> Result<TokenSet> {
-        let code = ErrorCode::TokenError;
-        let access_token = opt_string(fields, "accessToken", code)?.filter(|t| !t.is_empty());
-        let token_type = opt_string(fields, "tokenType", code)?;
-        let (Some(access_token), Some(token_type)) = (access_token, token_type) else {
-            return Err(ConnectError::new(code, "a stored token set lacks accessToken or tokenType"));
+        let mut read = Reader::new(fields, ErrorCode::TokenError);
+        let access_token = read.opt("accessToken").filter(|t| !t.is_empty());
+        let token_type = read.opt("tokenType");
+        if access_token.is_none() || token_type.is_none() {
+            read.invalid("a stored token set lacks accessToken or tokenType");
+        }
+        let tokens = TokenSet {
+            access_token: Secret::new(access_token.unwrap_or_default()),
+            token_type: token_type.unwrap_or_default(),
+            expires_at_ms: read.number("expiresAt"),
+            refresh_token: read.opt("refreshToken").map(Secret::new),
+            scope: read.opt("scope"),
+            id_token: read.opt("idToken").map(Secret::new),
         };
-        Ok(TokenSet {
-            access_token: Secret::new(access_token),
-            token_type,
-            expires_at_ms: opt_number(fields, "expiresAt", code)?,
-            refresh_token: opt_string(fields, "refreshToken", code)?.map(Secret::new),
-            scope: opt_string(fields, "scope", code)?,
-            id_token: opt_string(fields, "idToken", code)?.map(Secret::new),
-        })
+        read.finish(tokens)
     }
 }
 
 /// The form body of the code exchange for a public client: the client authenticates with
 /// nothing but its `client_id`, and proves possession of the PKCE verifier.
 pub fn authorization_code_body(code: &AuthorizationCode, redirect_uri: &str, client_id: &str, verifier: &PkceVerifier) -> String {
-    form_serialize(&[
-        (String::from("grant_type"), String::from("authorization_code")),
-        (String::from("code"), String::from(code.secret())),
-        (String::from("redirect_uri"), String::from(redirect_uri)),
-        (String::from("client_id"), String::from(client_id)),
-        (String::from("code_verifier"), String::from(verifier.secret())),
+    form_serialize_str(&[
+        ("grant_type", "authorization_code"),
+        ("code", code.secret()),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+        ("code_verifier", verifier.secret()),
     ])
 }
 
 /// The form body of a refresh ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)).
 pub fn refresh_body(refresh_token: &Secret, client_id: &str) -> String {
-    form_serialize(&[
-        (String::from("grant_type"), String::from("refresh_token")),
-        (String::from("refresh_token"), String::from(refresh_token.expose())),
-        (String::from("client_id"), String::from(client_id)),
-    ])
+    form_serialize_str(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose()), ("client_id", client_id)])
 }
 
 /// A successful token response (§5.1) as a [`TokenSet`]. `previous_refresh_token` is kept when
 /// a refresh response carries none (the server may keep the old one valid, §6).
 pub fn token_set_from_response(fields: &dyn Fields, now_ms: f64, previous_refresh_token: Option<&Secret>) -> Result<TokenSet> {
-    let code = ErrorCode::TokenError;
-    let access_token = match opt_string(fields, "access_token", code)? {
-        Some(token) if !token.is_empty() => token,
-        _ => return Err(ConnectError::new(code, "the token response has no access_token")),
+    let mut read = Reader::new(fields, ErrorCode::TokenError);
+    let access_token = read.opt("access_token").unwrap_or_default();
+    if access_token.is_empty() {
+        read.invalid("the token response has no access_token");
+    }
+    let token_type = read.opt("token_type").unwrap_or_default();
+    if token_type.is_empty() {
+        read.invalid("the token response has no token_type (RFC 6749 section 5.1)");
+    }
+    let expires_at_ms = match read.number("expires_in") {
+        Some(seconds) if seconds < 0.0 => {
+            read.invalid("the token response has a negative expires_in");
+            None
+        }
+        seconds => seconds.map(|seconds| now_ms + seconds * 1000.0),
     };
-    let token_type = match opt_string(fields, "token_type", code)? {
-        Some(token_type) if !token_type.is_empty() => token_type,
-        _ => return Err(ConnectError::new(code, "the token response has no token_type (RFC 6749 section 5.1)")),
-    };
-    let expires_at_ms = match opt_number(fields, "expires_in", code)? {
-        Some(seconds) if seconds >= 0.0 => Some(now_ms + seconds * 1000.0),
-        Some(_) => return Err(ConnectError::new(code, "the token response has a negative expires_in")),
-        None => None,
-    };
-    let refresh_token = match opt_string(fields, "refresh_token", code)? {
+    let refresh_token = match read.opt("refresh_token") {
         Some(token) if !token.is_empty() => Some(Secret::new(token)),
         _ => previous_refresh_token.cloned(),
     };
-    Ok(TokenSet {
+    let tokens = TokenSet {
         access_token: Secret::new(access_token),
         token_type,
         expires_at_ms,
         refresh_token,
-        scope: opt_string(fields, "scope", code)?,
-        id_token: opt_string(fields, "id_token", code)?.filter(|t| !t.is_empty()).map(Secret::new),
-    })
+        scope: read.opt("scope"),
+        id_token: read.opt("id_token").filter(|t| !t.is_empty()).map(Secret::new),
+    };
+    read.finish(tokens)
 }
 
 /// An error response (§5.2), or any other failure of the token endpoint, as `token_error`
@@ -121,23 +121,7 @@ pub fn token_error(status: u16, fields: Option<&dyn Fields>) -> ConnectError {
             error_uri: opt_string(fields, "error_uri", ErrorCode::TokenError).ok().flatten(),
         })
     });
-    let mut message = String::from("the token endpoint refused the request");
-    let error = match provider {
-        Some(provider) => {
-            if is_printable_code(&provider.error) {
-                message.push_str(": ");
-                message.push_str(&provider.error);
-            }
-            ConnectError::with_message(ErrorCode::TokenError, message).with_provider(provider)
-        }
-        None => ConnectError::with_message(ErrorCode::TokenError, message),
-    };
-    error.with_status(status)
-}
-
-/// An error code worth quoting: RFC 6749's character set, short.
-fn is_printable_code(code: &str) -> bool {
-    !code.is_empty() && code.len() <= 64 && code.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+    refused_by(ErrorCode::TokenError, "the token endpoint refused the request", provider).with_status(status)
 }
 
 /// Whether a failed refresh can be tried again: the network failed or the server had a

@@ -6,13 +6,13 @@
 
 use alloc::string::String;
 
-use super::{Caller, Connection, Mode, Status, Tab, Wait, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
+use super::{Caller, Mode, Status, Tab, Wait, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
 use crate::config::ConnectConfig;
 use crate::effect::{Area, Effect, HttpAnswer, HttpRequest, Id, Listener, PopupOptions};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Value;
 use crate::flow::{callback_state, check_return_to, judge_popup_closed, PopupClosed, PopupEvidence, CALLBACK_MESSAGE_TYPE, CLOSE_GRACE_MS, POPUP_POLL_MS};
-use crate::providers::{self, Arrival, Completed, Fetch, Flow, Pending, Prepared, Response, Step, Waiting};
+use crate::providers::{self, Arrival, Completed, Fetch, Flow, Pending, Prepared, Step, Waiting};
 
 const POPUP_WIDTH: f64 = 520.0;
 const POPUP_HEIGHT: f64 = 680.0;
@@ -109,21 +109,26 @@ impl Tab {
         self.jobs.iter().position(|job| job.id == id)
     }
 
-    fn new_job(&mut self, connection: &Connection, caller: Caller, mode: Mode, pending: Pending) -> Id {
+    /// A job of `connection`, which is now busy with it.
+    fn new_job(&mut self, connection: Id, config: ConnectConfig, caller: Caller, mode: Mode, pending: Pending) -> Id {
         let id = self.new_id();
+        if let Some(connection) = self.connection_mut(connection) {
+            connection.job = Some(id);
+        }
+        let timeout_ms = config.timeout_ms;
         self.jobs.push(Job {
             id,
-            connection: Some(connection.id),
+            connection: Some(connection),
             caller,
-            listener: Listener::Connection(connection.id),
+            listener: Listener::Connection(connection),
             mode,
-            config: connection.config.clone(),
+            config,
             pending,
             prepared: Prepared::default(),
             return_to: None,
             stage: Stage::Opening,
             window: None,
-            timeout_ms: connection.config.timeout_ms,
+            timeout_ms,
             watch: Watch::default(),
             marker: None,
             waiting: None,
@@ -160,13 +165,7 @@ impl Tab {
         };
         let mut marker = String::from(POPUP_MARKER_PREFIX);
         marker.push_str(&pending.state);
-        let connection = self.connections.iter().find(|c| c.id == connection_id).map(|c| (c.id, c.config.clone(), c.config_json.clone(), c.memory.clone(), c.status));
-        let Some((id, config, config_json, memory, status)) = connection else { return };
-        let snapshot = Connection { id, config, config_json, memory, status, job: None };
-        let job = self.new_job(&snapshot, caller, Mode::Popup, pending);
-        if let Some(connection) = self.connection_mut(connection_id) {
-            connection.job = Some(job);
-        }
+        let job = self.new_job(connection_id, connection.config.clone(), caller, Mode::Popup, pending);
         let read = self.wait_for(Wait::PruneMarkers);
         self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix: String::from(POPUP_MARKER_PREFIX) });
         let value = self.now_text();
@@ -214,32 +213,20 @@ impl Tab {
             },
             _ => return self.refuse(caller, ConnectError::new(ErrorCode::InvalidConfig, "returnTo must be a string")),
         };
-        let started = providers::check_redirect(&connection.config).and_then(|()| Pending::new(&connection.config));
-        let snapshot = Connection {
-            id: connection.id,
-            config: connection.config.clone(),
-            config_json: Value::Other,
-            memory: connection.memory.clone(),
-            status: connection.status,
-            job: None,
-        };
-        let pending = match started {
+        let config = connection.config.clone();
+        let pending = match providers::check_redirect(&config).and_then(|()| Pending::new(&config)) {
             Ok(pending) => pending,
             Err(error) => {
                 if let Some(connection) = self.connection_mut(connection_id) {
                     connection.status = Status::Error;
                 }
-                let provider = snapshot.config.kind();
-                self.emit(Listener::Connection(connection_id), provider, "error", Some(Mode::Redirect), Some(error.code()));
+                self.emit(Listener::Connection(connection_id), config.kind(), "error", Some(Mode::Redirect), Some(error.code()));
                 return self.refuse(caller, error);
             }
         };
-        let job = self.new_job(&snapshot, caller, Mode::Redirect, pending);
+        let job = self.new_job(connection_id, config, caller, Mode::Redirect, pending);
         if let Some(index) = self.job_index(job) {
             self.jobs[index].return_to = return_to;
-        }
-        if let Some(connection) = self.connection_mut(connection_id) {
-            connection.job = Some(job);
         }
         self.prepare(job);
     }
@@ -479,11 +466,9 @@ impl Tab {
     pub(crate) fn job_answered(&mut self, job: Id, answer: HttpAnswer) {
         let Some(index) = self.job_index(job) else { return };
         self.jobs[index].request = None;
-        let response = match answer {
-            HttpAnswer::Response { status, body } => Response::new(status, &body),
-            HttpAnswer::Failed => {
-                return self.end_job(job, Err(ConnectError::new(ErrorCode::Network, "the request could not be sent or got no answer (network error, CORS, or the server is down)")))
-            }
+        let response = match Self::read_answer(answer) {
+            Ok(response) => response,
+            Err(error) => return self.end_job(job, Err(error)),
         };
         match self.jobs[index].stage {
             Stage::Preparing => {

@@ -341,6 +341,16 @@ impl Tab {
         }
     }
 
+    /// An HTTP answer as the kinds read it; a request that got no answer is `network`.
+    fn read_answer(answer: crate::effect::HttpAnswer) -> crate::error::Result<crate::providers::Response> {
+        match answer {
+            crate::effect::HttpAnswer::Response { status, body } => Ok(crate::providers::Response::new(status, &body)),
+            crate::effect::HttpAnswer::Failed => {
+                Err(ConnectError::new(ErrorCode::Network, "the request could not be sent or got no answer (network error, CORS, or the server is down)"))
+            }
+        }
+    }
+
     fn now_text(&self) -> String {
         let mut text = String::new();
         crate::encoding::push_decimal(&mut text, self.now_ms as u64);

@@ -351,14 +351,9 @@ impl Tab {
 
     /// OIDC discovery before a refresh came back: try the call again.
     pub(crate) fn discovered(&mut self, connection: Id, call: Id, force: bool, answer: HttpAnswer) {
-        let outcome = match answer {
-            HttpAnswer::Response { status, body } => {
-                let Some(index) = self.connections.iter().position(|c| c.id == connection) else { return };
-                let c = &mut self.connections[index];
-                providers::discovered(&c.config, &mut c.memory, Response::new(status, &body))
-            }
-            HttpAnswer::Failed => Err(ConnectError::new(ErrorCode::Network, "the request could not be sent or got no answer (network error, CORS, or the server is down)")),
-        };
+        let Some(index) = self.connections.iter().position(|c| c.id == connection) else { return };
+        let c = &mut self.connections[index];
+        let outcome = Self::read_answer(answer).and_then(|response| providers::discovered(&c.config, &mut c.memory, response));
         match outcome {
             Ok(()) => self.fresh_tokens(connection, call, force),
             Err(error) => self.reject(call, error),
@@ -461,12 +456,9 @@ impl Tab {
         let known_subject = self.slots.get(index).and_then(|slot| slot.subject.clone());
         let Some(refresh) = self.slots.get_mut(index).and_then(|slot| slot.refresh.as_mut()) else { return };
         refresh.pending = None;
-        let outcome = match answer {
-            HttpAnswer::Response { status, body } => Response::new(status, &body)
-                .into_object()
-                .and_then(|body| token::token_set_from_response(&body, self.now_ms, refresh.started_with.refresh_token.as_ref())),
-            HttpAnswer::Failed => Err(ConnectError::new(ErrorCode::Network, "the request could not be sent or got no answer (network error, CORS, or the server is down)")),
-        };
+        let outcome = Self::read_answer(answer)
+            .and_then(Response::into_object)
+            .and_then(|body| token::token_set_from_response(&body, self.now_ms, refresh.started_with.refresh_token.as_ref()));
         match outcome {
             Ok(tokens) => {
                 let subject = match (&tokens.id_token, &refresh.issuer) {

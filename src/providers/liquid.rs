@@ -9,10 +9,10 @@ use alloc::vec::Vec;
 use super::{params_record, put, text, Completed, Fetch, Flow, LiquidSession, Pending, Prepared, Record, Response, Step, Then, Waiting};
 use crate::authorize::{build_authorize_url, ParamValue};
 use crate::callback::check_response;
-use crate::config::{backend_url_field, url_field};
+use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{opt_string, Value};
-use crate::fields::{req_string, Fields};
+use crate::fields::Fields;
 use crate::secret::Secret;
 
 pub const LIQUID_DEFAULT_BASE_URL: &str = "https://partners.liquid.com";
@@ -27,16 +27,23 @@ pub struct LiquidConfig {
 }
 
 pub fn parse(fields: &dyn Fields) -> Result<LiquidConfig> {
-    let public_api_key = req_string(fields, "publicApiKey", ErrorCode::InvalidConfig)?;
+    let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
+    let config = read_config(&mut read);
+    read.finish(config)
+}
+
+/// The fields of `kind: "liquid"`, in the order they are checked.
+pub(crate) fn read_config(read: &mut Reader<'_>) -> LiquidConfig {
+    let public_api_key = read.req("publicApiKey");
     if !public_api_key.starts_with("pk_") {
-        return Err(ConnectError::new(ErrorCode::InvalidConfig, "publicApiKey must be the public key (pk_...)"));
+        read.invalid("publicApiKey must be the public key (pk_...)");
     }
-    Ok(LiquidConfig {
-        base_url: String::from(url_field(fields, "baseUrl")?.as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL).trim_end_matches('/')),
+    LiquidConfig {
+        base_url: String::from(read.url("baseUrl").as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL).trim_end_matches('/')),
         public_api_key,
-        return_url: url_field(fields, "returnUrl")?,
-        verify_endpoint: backend_url_field(fields, "verifyEndpoint")?,
-    })
+        return_url: read.url("returnUrl"),
+        verify_endpoint: read.backend_url("verifyEndpoint"),
+    }
 }
 
 pub const RESPONSE_PARAMS: &[&str] = &["session_id"];
@@ -69,23 +76,23 @@ pub fn prepare(config: &LiquidConfig, pending: &Pending) -> Result<Step<Prepared
 }
 
 pub fn prepare_answered(config: &LiquidConfig, response: Response) -> Result<Prepared> {
-    let refused = ConnectError::new(ErrorCode::TokenError, "Liquid did not create a session").with_status(response.status);
+    let refused = || ConnectError::new(ErrorCode::TokenError, "Liquid did not create a session").with_status(response.status);
     let body = match (response.ok(), response.object()) {
         (true, Some(body)) => body,
-        _ => return Err(refused),
+        _ => return Err(refused()),
     };
-    if !matches!(crate::fields::Fields::get(body, "success"), Value::Bool(true)) {
-        return Err(refused);
+    if !matches!(body.field("success"), Some(Value::Bool(true))) {
+        return Err(refused());
     }
-    let payload = match crate::fields::Fields::get(body, "payload") {
-        Value::Record(payload) => payload,
-        _ => return Err(refused),
+    let payload = match body.field("payload") {
+        Some(Value::Record(payload)) => payload,
+        _ => return Err(refused()),
     };
-    let id = opt_string(&payload, "session_id", ErrorCode::TokenError)?.unwrap_or_default();
-    let secret = opt_string(&payload, "session_secret", ErrorCode::TokenError)?.unwrap_or_default();
+    let id = opt_string(payload, "session_id", ErrorCode::TokenError)?.unwrap_or_default();
+    let secret = opt_string(payload, "session_secret", ErrorCode::TokenError)?.unwrap_or_default();
     // The id goes into a URL path: only an id's characters.
     if id.is_empty() || secret.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(refused);
+        return Err(refused());
     }
     let mut url = session_url(config);
     url.push('/');
@@ -95,7 +102,7 @@ pub fn prepare_answered(config: &LiquidConfig, response: Response) -> Result<Pre
 }
 
 fn session<'a>(flow: &Flow<'a>) -> Result<&'a LiquidSession> {
-    flow.prepared.liquid_session.as_ref().ok_or(ConnectError::new(ErrorCode::UnknownState, "no Liquid session for this flow"))
+    flow.prepared.liquid_session.as_ref().ok_or_else(|| ConnectError::new(ErrorCode::UnknownState, "no Liquid session for this flow"))
 }
 
 /// The return page's answer (`url`), or the closed window (`None`).
@@ -135,7 +142,7 @@ fn add_session(completed: &mut Completed, session: &LiquidSession) {
 
 /// The backend's confirmation: approved unless it refused or said `approved: false`.
 pub fn verified(flow: &Flow<'_>, completed: &mut Completed, response: Response, closed: bool) -> Result<()> {
-    let denied = matches!(response.object().map(|body| crate::fields::Fields::get(body, "approved")), Some(Value::Bool(false)));
+    let denied = matches!(response.object().and_then(|body| body.field("approved")), Some(Value::Bool(false)));
     if !response.ok() || denied {
         return Err(if closed {
             ConnectError::new(ErrorCode::PopupClosed, "the window was closed before the Liquid session was approved")

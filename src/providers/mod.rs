@@ -36,7 +36,20 @@ pub fn put(record: &mut Record, name: &str, value: Value) {
 
 /// Parameters as a JSON object (`params` of a result).
 pub fn params_record(params: &[(String, String)]) -> Value {
-    Value::Record(params.iter().map(|(name, value)| (name.clone(), Value::Text(value.clone()))).collect())
+    params_record_except(params, "")
+}
+
+/// [`params_record`] without the parameter `except` (the code, which the result must not repeat
+/// once it is redeemed).
+#[inline(never)]
+pub fn params_record_except(params: &[(String, String)], except: &str) -> Value {
+    let mut record = Record::with_capacity(params.len());
+    for (name, value) in params {
+        if name != except {
+            record.push((name.clone(), Value::Text(value.clone())));
+        }
+    }
+    Value::Record(record)
 }
 
 /// The contract's `TokenSet` object.
@@ -79,7 +92,7 @@ pub struct Pending {
 
 impl Pending {
     pub fn new(config: &ConnectConfig) -> Result<Pending> {
-        let nonce = match config.provider {
+        let nonce = match *config.provider {
             ProviderConfig::Oidc(_) => Some(random_state()?),
             ProviderConfig::OAuth2(_) | ProviderConfig::Torque(_) | ProviderConfig::Turnqey(_) | ProviderConfig::Liquid(_) => None,
         };
@@ -193,7 +206,7 @@ impl Response {
 
 /// Prepare the URL of a flow.
 pub fn prepare(config: &ConnectConfig, memory: &Memory, pending: &Pending) -> Result<Step<Prepared, ()>> {
-    match &config.provider {
+    match &*config.provider {
         ProviderConfig::OAuth2(oauth2) => oauth2::prepare(oauth2, pending).map(Step::Done),
         ProviderConfig::Oidc(oidc) => oidc::prepare(oidc, memory, pending),
         ProviderConfig::Torque(torque) => Ok(torque::prepare(torque, pending)),
@@ -204,7 +217,7 @@ pub fn prepare(config: &ConnectConfig, memory: &Memory, pending: &Pending) -> Re
 
 /// Go on preparing with the answer to the request `prepare` asked for.
 pub fn prepare_answered(config: &ConnectConfig, memory: &mut Memory, pending: &Pending, response: Response) -> Result<Prepared> {
-    match &config.provider {
+    match &*config.provider {
         ProviderConfig::OAuth2(_) => Err(ConnectError::new(ErrorCode::InvalidConfig, "an oauth2 flow makes no request before the authorization URL")),
         ProviderConfig::Oidc(oidc) => oidc::prepare_answered(oidc, memory, pending, response),
         ProviderConfig::Torque(_) => torque::prepare_answered(response),
@@ -271,14 +284,14 @@ pub enum Then {
 
 /// Complete a flow when the user came back.
 pub fn complete(flow: &Flow<'_>, arrival: &Arrival) -> Result<Step<Completed, Waiting>> {
-    let url = match (arrival, &flow.config.provider) {
+    let url = match (arrival, &*flow.config.provider) {
         (Arrival::Callback(url), _) => Some(url.as_str()),
         (Arrival::Closed, ProviderConfig::Liquid(_)) => None,
         (Arrival::Closed, ProviderConfig::OAuth2(_) | ProviderConfig::Oidc(_) | ProviderConfig::Torque(_) | ProviderConfig::Turnqey(_)) => {
             return Err(popup_closed())
         }
     };
-    match &flow.config.provider {
+    match &*flow.config.provider {
         ProviderConfig::OAuth2(oauth2) => oauth2::complete(oauth2, flow, url.unwrap_or_default()),
         ProviderConfig::Oidc(_) => oauth2::complete_with_token_endpoint(flow, url.unwrap_or_default()),
         ProviderConfig::Torque(torque) => torque::complete(torque, flow, url.unwrap_or_default()),
@@ -294,7 +307,7 @@ pub fn complete_answered(flow: &Flow<'_>, waiting: Waiting, response: Response) 
         Then::Tokens => {
             let body = response.into_object()?;
             let tokens = crate::token::token_set_from_response(&body, flow.now_ms, None)?;
-            let subject = match &flow.config.provider {
+            let subject = match &*flow.config.provider {
                 ProviderConfig::Oidc(oidc) => Some(oidc::check_new_id_token(oidc, flow, &tokens)?),
                 ProviderConfig::OAuth2(_) | ProviderConfig::Torque(_) | ProviderConfig::Turnqey(_) | ProviderConfig::Liquid(_) => None,
             };
@@ -316,7 +329,7 @@ pub fn complete_answered(flow: &Flow<'_>, waiting: Waiting, response: Response) 
 /// The parameters a kind's answer adds besides the OAuth ones (Turnqey's result, Liquid's
 /// session id): they leave the address bar too.
 pub fn response_params(config: &ConnectConfig) -> &'static [&'static str] {
-    match config.provider {
+    match *config.provider {
         ProviderConfig::Turnqey(_) => turnqey::RESPONSE_PARAMS,
         ProviderConfig::Liquid(_) => liquid::RESPONSE_PARAMS,
         ProviderConfig::OAuth2(_) | ProviderConfig::Oidc(_) | ProviderConfig::Torque(_) => &[],
@@ -333,7 +346,7 @@ pub enum RefreshRoute {
 }
 
 pub fn refresh_route(config: &ConnectConfig, memory: &Memory) -> RefreshRoute {
-    match &config.provider {
+    match &*config.provider {
         ProviderConfig::OAuth2(oauth2) => match oauth2::token_endpoint(oauth2) {
             Some(endpoint) => RefreshRoute::Endpoint { token_endpoint: String::from(endpoint), issuer: None },
             None => RefreshRoute::NotHere,
@@ -345,7 +358,7 @@ pub fn refresh_route(config: &ConnectConfig, memory: &Memory) -> RefreshRoute {
 
 /// Keep the discovery document's endpoints (OIDC) when a refresh had to discover them.
 pub fn discovered(config: &ConnectConfig, memory: &mut Memory, response: Response) -> Result<()> {
-    match &config.provider {
+    match &*config.provider {
         ProviderConfig::Oidc(oidc) => oidc::remember_endpoints(oidc, memory, response).map(|_| ()),
         ProviderConfig::OAuth2(_) | ProviderConfig::Torque(_) | ProviderConfig::Turnqey(_) | ProviderConfig::Liquid(_) => Ok(()),
     }
@@ -355,7 +368,7 @@ pub fn discovered(config: &ConnectConfig, memory: &mut Memory, response: Respons
 pub fn initial_memory(config: &ConnectConfig) -> Memory {
     Memory {
         endpoints: None,
-        collection: match &config.provider {
+        collection: match &*config.provider {
             ProviderConfig::Turnqey(turnqey) => turnqey.collection.clone(),
             ProviderConfig::OAuth2(_) | ProviderConfig::Oidc(_) | ProviderConfig::Torque(_) | ProviderConfig::Liquid(_) => None,
         },
@@ -364,7 +377,7 @@ pub fn initial_memory(config: &ConnectConfig) -> Memory {
 
 /// A redirect flow cannot run for this config (Liquid without `returnUrl`).
 pub fn check_redirect(config: &ConnectConfig) -> Result<()> {
-    match &config.provider {
+    match &*config.provider {
         ProviderConfig::Liquid(liquid) => liquid::check_redirect(liquid),
         ProviderConfig::OAuth2(_) | ProviderConfig::Oidc(_) | ProviderConfig::Torque(_) | ProviderConfig::Turnqey(_) => Ok(()),
     }

@@ -11,10 +11,10 @@ use super::{params_record, put, text, Completed, Fetch, Flow, Pending, Prepared,
 use crate::authorize::{code_flow_url, CodeFlowRequest};
 use crate::callback::ResponseMode;
 use crate::callback::parse_callback;
-use crate::config::{backend_url_field, extra_params_field, required_url, scope_field, url_field};
+use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Value;
-use crate::fields::{opt_string, req_string, Fields};
+use crate::fields::Fields;
 
 /// What happens to the authorization code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,36 +41,43 @@ pub struct OAuth2Config {
 }
 
 pub fn parse(fields: &dyn Fields) -> Result<OAuth2Config> {
-    let authorization_endpoint = required_url(fields, "authorizationEndpoint")?;
-    let token_endpoint = url_field(fields, "tokenEndpoint")?;
-    let exchange_endpoint = backend_url_field(fields, "exchangeEndpoint")?;
+    let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
+    let config = read_config(&mut read);
+    read.finish(config)
+}
+
+/// The fields of `kind: "oauth2"`, in the order they are checked.
+pub(crate) fn read_config(read: &mut Reader<'_>) -> OAuth2Config {
+    let authorization_endpoint = read.required_url("authorizationEndpoint");
+    let token_endpoint = read.url("tokenEndpoint");
+    let exchange_endpoint = read.backend_url("exchangeEndpoint");
     let code_handling = match (token_endpoint, exchange_endpoint) {
         (Some(_), Some(_)) => {
-            return Err(ConnectError::new(ErrorCode::InvalidConfig, "give tokenEndpoint or exchangeEndpoint, not both"));
+            read.invalid("give tokenEndpoint or exchangeEndpoint, not both");
+            CodeHandling::ReturnCode
         }
         (Some(endpoint), None) => CodeHandling::TokenEndpoint(endpoint),
         (None, Some(endpoint)) => CodeHandling::ExchangeEndpoint(endpoint),
         (None, None) => CodeHandling::ReturnCode,
     };
-    let response_mode = match opt_string(fields, "responseMode", ErrorCode::InvalidConfig)?.as_deref() {
-        None | Some("query") => ResponseMode::Query,
-        Some("fragment") => ResponseMode::Fragment,
-        Some(_) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "responseMode must be \"query\" or \"fragment\"")),
+    let response_mode = match read.choice("responseMode", &["query", "fragment"], "responseMode must be \"query\" or \"fragment\"") {
+        1 => ResponseMode::Fragment,
+        _ => ResponseMode::Query,
     };
-    let issuer = match opt_string(fields, "issuer", ErrorCode::InvalidConfig)? {
-        Some(issuer) if issuer.is_empty() => return Err(ConnectError::new(ErrorCode::InvalidConfig, "issuer must not be empty")),
-        issuer => issuer,
-    };
-    Ok(OAuth2Config {
+    let issuer = read.opt("issuer");
+    if issuer.as_deref() == Some("") {
+        read.invalid("issuer must not be empty");
+    }
+    OAuth2Config {
         authorization_endpoint,
         code_handling,
-        client_id: req_string(fields, "clientId", ErrorCode::InvalidConfig)?,
-        redirect_uri: required_url(fields, "redirectUri")?,
-        scope: scope_field(fields)?,
-        extra_params: extra_params_field(fields)?,
+        client_id: read.req("clientId"),
+        redirect_uri: read.required_url("redirectUri"),
+        scope: read.scope(),
+        extra_params: read.extra_params(),
         response_mode,
         issuer,
-    })
+    }
 }
 
 pub fn token_endpoint(config: &OAuth2Config) -> Option<&str> {
@@ -123,23 +130,25 @@ pub fn complete(config: &OAuth2Config, flow: &Flow<'_>, url: &str) -> Result<Ste
     }
 }
 
-fn without_code(params: &[(String, String)]) -> Vec<(String, String)> {
-    params.iter().filter(|(name, _)| name != "code").cloned().collect()
+/// The callback's code, and the result so far: its parameters less the code, which is redeemed.
+fn redeemable(flow: &Flow<'_>, url: &str) -> Result<(crate::callback::AuthorizationCode, Completed)> {
+    let (code, _state, _iss, params) = parse_callback(url, &flow.expectation())?.into_parts();
+    let mut completed = Completed::default();
+    put(&mut completed.result, "params", super::params_record_except(&params, "code"));
+    Ok((code, completed))
 }
 
 /// Redeem the code at the token endpoint ([RFC 6749 §4.1.3](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3)).
 pub(super) fn complete_with_token_endpoint(flow: &Flow<'_>, url: &str) -> Result<Step<Completed, Waiting>> {
-    let (code, _state, _iss, params) = parse_callback(url, &flow.expectation())?.into_parts();
-    let endpoint = flow.prepared.token_endpoint.as_deref().ok_or(ConnectError::new(ErrorCode::InvalidConfig, "no token endpoint"))?;
+    let (code, completed) = redeemable(flow, url)?;
+    let endpoint = flow.prepared.token_endpoint.as_deref().ok_or_else(|| ConnectError::new(ErrorCode::InvalidConfig, "no token endpoint"))?;
     let body = crate::token::authorization_code_body(&code, flow.config.redirect_uri(), flow.config.client_id(), &flow.pending.verifier);
-    let mut completed = Completed::default();
-    put(&mut completed.result, "params", params_record(&without_code(&params)));
     Ok(Step::Fetch(Fetch::post_form(endpoint, body), Waiting { completed, then: Then::Tokens }))
 }
 
 /// The app's backend redeems the code: `{ code, codeVerifier, redirectUri, state? }` as JSON.
 pub(super) fn complete_with_backend(flow: &Flow<'_>, url: &str, endpoint: &str, with_state: bool) -> Result<Step<Completed, Waiting>> {
-    let (code, _state, _iss, params) = parse_callback(url, &flow.expectation())?.into_parts();
+    let (code, completed) = redeemable(flow, url)?;
     let mut request = Record::new();
     put(&mut request, "code", Value::Text(code.into_secret()));
     put(&mut request, "codeVerifier", text(flow.pending.verifier.secret()));
@@ -147,7 +156,5 @@ pub(super) fn complete_with_backend(flow: &Flow<'_>, url: &str, endpoint: &str, 
     if with_state {
         put(&mut request, "state", text(&flow.pending.state));
     }
-    let mut completed = Completed::default();
-    put(&mut completed.result, "params", params_record(&without_code(&params)));
     Ok(Step::Fetch(Fetch::post_json(endpoint, &request), Waiting { completed, then: Then::Backend }))
 }

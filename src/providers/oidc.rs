@@ -9,9 +9,9 @@ use alloc::vec::Vec;
 
 use super::{Endpoints, Fetch, Flow, Memory, Pending, Prepared, RefreshRoute, Response, Step};
 use crate::config::{discovery_endpoints, discovery_url};
-use crate::config::{extra_params_field, required_url, scope_field};
+use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{req_string, Fields};
+use crate::fields::Fields;
 use crate::id_token::{check_claims, jwt_payload, IdTokenExpectation};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -27,21 +27,25 @@ pub struct OidcConfig {
 }
 
 pub fn parse(fields: &dyn Fields) -> Result<OidcConfig> {
-    let issuer = required_url(fields, "issuer")?;
+    let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
+    let config = read_config(&mut read);
+    read.finish(config)
+}
+
+/// The fields of `kind: "oidc"`, in the order they are checked.
+pub(crate) fn read_config(read: &mut Reader<'_>) -> OidcConfig {
+    let issuer = read.required_url("issuer");
     if issuer.contains('?') {
-        return Err(ConnectError::new(ErrorCode::InvalidConfig, "issuer must not have a query (OpenID Connect Discovery section 2)"));
+        read.invalid("issuer must not have a query (OpenID Connect Discovery section 2)");
     }
-    let mut scope = scope_field(fields)?;
+    let mut scope = read.scope();
     if !scope.iter().any(|item| item == "openid") {
-        scope.insert(0, String::from("openid"));
+        // Built anew rather than `insert(0, ..)`, whose bounds check keeps a panic location.
+        let mut with_openid = alloc::vec![String::from("openid")];
+        with_openid.append(&mut scope);
+        scope = with_openid;
     }
-    Ok(OidcConfig {
-        issuer,
-        client_id: req_string(fields, "clientId", ErrorCode::InvalidConfig)?,
-        redirect_uri: required_url(fields, "redirectUri")?,
-        scope,
-        extra_params: extra_params_field(fields)?,
-    })
+    OidcConfig { issuer, client_id: read.req("clientId"), redirect_uri: read.required_url("redirectUri"), scope, extra_params: read.extra_params() }
 }
 
 pub fn prepare(config: &OidcConfig, memory: &Memory, pending: &Pending) -> Result<Step<Prepared, ()>> {
@@ -93,7 +97,7 @@ pub fn check_new_id_token(config: &OidcConfig, flow: &Flow<'_>, tokens: &TokenSe
     let id_token = tokens
         .id_token
         .as_ref()
-        .ok_or(ConnectError::new(ErrorCode::InvalidIdToken, "the token response has no id_token although openid was requested"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidIdToken, "the token response has no id_token although openid was requested"))?;
     check_id_token(id_token, &config.issuer, &config.client_id, flow.pending.nonce.as_deref(), None, flow.now_ms)
 }
 
@@ -107,6 +111,6 @@ pub fn check_id_token(id_token: &Secret, issuer: &str, client_id: &str, nonce: O
             crate::fields::Value::Record(record) => Some(record),
             _ => None,
         })
-        .ok_or(ConnectError::new(ErrorCode::InvalidIdToken, "the ID token's payload is not a JSON object"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidIdToken, "the ID token's payload is not a JSON object"))?;
     check_claims(&claims, &IdTokenExpectation { issuer, client_id, nonce, now_seconds: now_ms / 1000.0, subject })
 }

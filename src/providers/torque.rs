@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use super::{put, text, Completed, Fetch, Flow, Pending, Prepared, Record, Response, Step, Waiting};
 use crate::config::check_url;
-use crate::config::{required_backend_url, required_url, scope_field};
+use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Fields;
 use crate::fields::opt_string;
@@ -25,13 +25,20 @@ pub struct TorqueConfig {
 }
 
 pub fn parse(fields: &dyn Fields) -> Result<TorqueConfig> {
-    Ok(TorqueConfig {
-        session_endpoint: required_backend_url(fields, "sessionEndpoint")?,
-        exchange_endpoint: required_backend_url(fields, "exchangeEndpoint")?,
-        redirect_uri: required_url(fields, "redirectUri")?,
-        external_user_id: opt_string(fields, "externalUserId", ErrorCode::InvalidConfig)?,
-        scope: scope_field(fields)?,
-    })
+    let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
+    let config = read_config(&mut read);
+    read.finish(config)
+}
+
+/// The fields of `kind: "torque"`, in the order they are checked.
+pub(crate) fn read_config(read: &mut Reader<'_>) -> TorqueConfig {
+    TorqueConfig {
+        session_endpoint: read.required_backend_url("sessionEndpoint"),
+        exchange_endpoint: read.required_backend_url("exchangeEndpoint"),
+        redirect_uri: read.required_url("redirectUri"),
+        external_user_id: read.opt("externalUserId"),
+        scope: read.scope(),
+    }
 }
 
 /// The backend's session request: `{ redirectUri, codeChallenge, codeChallengeMethod, state, externalUserId?, scope? }`.
@@ -54,7 +61,7 @@ pub fn prepare(config: &TorqueConfig, pending: &Pending) -> Step<Prepared, ()> {
 pub fn prepare_answered(response: Response) -> Result<Prepared> {
     let answer = response.into_object()?;
     let url: String = opt_string(&answer, "authorizeUrl", ErrorCode::InvalidConfig)?
-        .ok_or(ConnectError::new(ErrorCode::InvalidConfig, "the sessionEndpoint's answer has no authorizeUrl"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidConfig, "the sessionEndpoint's answer has no authorizeUrl"))?;
     check_url(&url, "authorizeUrl")?;
     Ok(Prepared { url, token_endpoint: None, liquid_session: None })
 }

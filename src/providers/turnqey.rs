@@ -7,10 +7,10 @@ use alloc::string::String;
 use super::{params_record, put, text, Completed, Fetch, Flow, Memory, Pending, Prepared, Record, Response, Step};
 use crate::authorize::{build_authorize_url, ParamValue};
 use crate::callback::check_response;
-use crate::config::{required_backend_url, url_field};
+use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::opt_string;
-use crate::fields::{req_string, Fields};
+use crate::fields::Fields;
 
 pub const TURNQEY_PRODUCTION: &str = "https://api.turnqey.xyz/authorize";
 pub const TURNQEY_SANDBOX: &str = "https://sandbox.turnqey.xyz/authorize";
@@ -28,24 +28,39 @@ pub struct TurnqeyConfig {
 }
 
 pub fn parse(fields: &dyn Fields) -> Result<TurnqeyConfig> {
-    let environment = opt_string(fields, "environment", ErrorCode::InvalidConfig)?;
-    let authorize_url = match (environment.as_deref(), url_field(fields, "authorizeUrl")?) {
-        (Some(_), Some(_)) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "give environment or authorizeUrl, not both")),
+    let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
+    let config = read_config(&mut read);
+    read.finish(config)
+}
+
+/// The fields of `kind: "turnqey"`, in the order they are checked.
+pub(crate) fn read_config(read: &mut Reader<'_>) -> TurnqeyConfig {
+    let environment = read.opt("environment");
+    let authorize_url = match (environment.as_deref(), read.url("authorizeUrl")) {
+        (Some(_), Some(_)) => {
+            read.invalid("give environment or authorizeUrl, not both");
+            String::new()
+        }
         (Some("production"), None) => String::from(TURNQEY_PRODUCTION),
         (Some("sandbox"), None) => String::from(TURNQEY_SANDBOX),
-        (Some(_), None) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "environment must be \"production\" or \"sandbox\"")),
+        (Some(_), None) => {
+            read.invalid("environment must be \"production\" or \"sandbox\"");
+            String::new()
+        }
         (None, Some(url)) => url,
-        (None, None) => return Err(ConnectError::new(ErrorCode::InvalidConfig, "environment or authorizeUrl is required")),
+        (None, None) => {
+            read.invalid("environment or authorizeUrl is required");
+            String::new()
+        }
     };
-    let code = ErrorCode::InvalidConfig;
-    Ok(TurnqeyConfig {
+    TurnqeyConfig {
         authorize_url,
-        client: req_string(fields, "client", code)?,
-        platform: req_string(fields, "platform", code)?,
-        identity: req_string(fields, "identity", code)?,
-        collection: opt_string(fields, "collection", code)?.filter(|collection| !collection.is_empty()),
-        checksum_endpoint: required_backend_url(fields, "checksumEndpoint")?,
-    })
+        client: read.req("client"),
+        platform: read.req("platform"),
+        identity: read.req("identity"),
+        collection: read.opt("collection").filter(|collection| !collection.is_empty()),
+        checksum_endpoint: read.required_backend_url("checksumEndpoint"),
+    }
 }
 
 pub const RESPONSE_PARAMS: &[&str] = &["collection", "identity", "platform", "status"];
@@ -68,7 +83,7 @@ pub fn prepare_answered(config: &TurnqeyConfig, memory: &Memory, pending: &Pendi
     let answer = response.into_object()?;
     let checksum = opt_string(&answer, "checksum", ErrorCode::InvalidConfig)?
         .filter(|checksum| !checksum.is_empty())
-        .ok_or(ConnectError::new(ErrorCode::InvalidConfig, "the checksumEndpoint's answer has no checksum"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidConfig, "the checksumEndpoint's answer has no checksum"))?;
     let one = |name: &str, value: &str| (String::from(name), ParamValue::One(String::from(value)));
     let mut params = alloc::vec![one("client", &config.client), one("platform", &config.platform)];
     if let Some(collection) = &memory.collection {
