@@ -6,22 +6,21 @@
 import buttonCss from "./button-style.js";
 
 // ---- the wasm loader: the core's exports, strings in and out ------------------------------
-// The wasm (src/lib.rs) exports plain functions over its memory: `oc_alloc(len)` gives a buffer
-// of exactly `len` bytes for an input string's UTF-8, which the export it is passed to (as
-// ptr, len) frees; an export's answer stays in the wasm until the next call, at the pointer it
-// returns, `oc_len()` bytes long. Its one import fills bytes with crypto.getRandomValues (at
+// The wasm (src/lib.rs) exports plain functions over its memory: `oc_input(capacity)` gives
+// its one input buffer, into which a string is encoded as UTF-8 and whose length in bytes is
+// passed to the export; an export's answer stays in the wasm until the next call, at the pointer
+// it returns, `oc_len()` bytes long. Its one import fills bytes with crypto.getRandomValues (at
 // most 65536 at a time) and answers 0, or 1 when that threw: a ConnectError, never a trap.
 let core; // the wasm instance's exports
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const bytesAt = (ptr, len) => new Uint8Array(core.memory.buffer, ptr >>> 0, len >>> 0);
 
-/** A string's UTF-8 in an `oc_alloc` buffer, as the export's (ptr, len) arguments. */
+/** Encode `text` into the wasm's input buffer; its length in bytes, the export's argument. */
 function put(text) {
-  const bytes = encoder.encode(text);
-  const ptr = core.oc_alloc(bytes.length);
-  bytesAt(ptr, bytes.length).set(bytes);
-  return [ptr, bytes.length];
+  const capacity = text.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
+  const ptr = core.oc_input(capacity);
+  return encoder.encodeInto(text, bytesAt(ptr, capacity)).written;
 }
 
 /** The answer an export returned the location of. */
@@ -41,12 +40,12 @@ const imports = {
 };
 
 const wasm = {
-  tab_open: (origin) => core.tab_open(...put(origin)),
-  tab_handle: (now, event) => answer(core.tab_handle(now, ...put(event))),
+  tab_open: (origin) => core.tab_open(put(origin)),
+  tab_handle: (now, event) => answer(core.tab_handle(now, put(event))),
   tab_status: (id) => answer(core.tab_status(id)),
   tab_tokens: (id) => answer(core.tab_tokens(id)),
   tab_button_state: (id) => answer(core.tab_button_state(id)),
-  primitive: (name, args) => answer(core.primitive(...put(name), ...put(args))),
+  primitive: (call) => answer(core.primitive(put(call))),
 };
 
 /** Instantiate the wasm from `source` (see init) and keep its exports. */
@@ -114,7 +113,10 @@ function toError(fields) {
 function primitive(name) {
   return (...args) => {
     if (!ready) throw notInitialized();
-    const answer = JSON.parse(wasm.primitive(name, json(args) ?? "[]"));
+    const text = wasm.primitive(json([name, ...args]) ?? JSON.stringify([name]));
+    // A string answer comes as `"` and the string itself; anything else as JSON.
+    if (text[0] === '"') return text.slice(1);
+    const answer = JSON.parse(text);
     if (answer.error) throw toError(answer.error);
     return answer.ok;
   };

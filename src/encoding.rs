@@ -70,17 +70,25 @@ const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 /// Append `text` form-urlencoded: ASCII alphanumerics and `*-._` stay, space becomes `+`,
 /// every other UTF-8 byte becomes `%XX` (upper-case hex), as `URLSearchParams` does.
 pub fn form_encode_into(out: &mut String, text: &str) {
-    for &byte in text.as_bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(byte as char),
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(HEX_UPPER[(byte >> 4) as usize] as char);
-                out.push(HEX_UPPER[(byte & 0x0f) as usize] as char);
-            }
+    out.reserve(text.len());
+    // Runs of bytes that stand for themselves are copied whole (they are ASCII, so every cut is
+    // on a character boundary).
+    let mut run = 0;
+    for (index, &byte) in text.as_bytes().iter().enumerate() {
+        if matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_') {
+            continue;
+        }
+        out.push_str(text.get(run..index).unwrap_or_default());
+        run = index + 1;
+        if byte == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(HEX_UPPER[(byte >> 4) as usize] as char);
+            out.push(HEX_UPPER[(byte & 0x0f) as usize] as char);
         }
     }
+    out.push_str(text.get(run..).unwrap_or_default());
 }
 
 /// Serialize pairs as `k=v&k=v`, form-urlencoded.

@@ -234,6 +234,9 @@ impl Parser<'_> {
         let mut out = String::new();
         let mut run = self.pos;
         loop {
+            // Skip to the next byte that ends, escapes or breaks the run, in one tight scan.
+            let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+            self.pos += rest.iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20).unwrap_or(rest.len());
             match self.peek() {
                 None => return Err(JsonError::UnexpectedEnd),
                 Some(b'"') => {
@@ -640,21 +643,37 @@ const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 /// `"` and `\` escaped, control characters as `\u00XX`, and U+2028/U+2029 as `\u2028`/`\u2029`
 /// so the text is also safe inside a JavaScript string literal or a `<script>`.
 pub fn push_string(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{0}'..='\u{1f}' | '\u{2028}' | '\u{2029}' => {
-                out.push_str("\\u");
-                let code = c as u32;
-                for shift in [12, 8, 4, 0] {
-                    out.push(HEX_LOWER[(code >> shift & 0xf) as usize] as char);
-                }
+    // Runs that need no escape are copied whole; `text` is cut only before ASCII bytes or
+    // before the three bytes of U+2028/U+2029, so every run is whole UTF-8.
+    let bytes = text.as_bytes();
+    let (mut run, mut index) = (0, 0);
+    while index < bytes.len() {
+        let (code, width) = match bytes[index] {
+            byte @ (b'"' | b'\\' | 0x00..=0x1f) => (u32::from(byte), 1),
+            0xe2 if bytes.get(index + 1) == Some(&0x80) && matches!(bytes.get(index + 2), Some(0xa8 | 0xa9)) => {
+                (0x2000 | u32::from(bytes[index + 2] & 0x2f), 3)
             }
-            _ => out.push(c),
+            _ => {
+                index += 1;
+                continue;
+            }
+        };
+        out.push_str(text.get(run..index).unwrap_or_default());
+        if code == u32::from(b'"') || code == u32::from(b'\\') {
+            out.push('\\');
+            out.push(code as u8 as char);
+        } else {
+            out.push_str("\\u");
+            for shift in [12, 8, 4, 0] {
+                out.push(HEX_LOWER[(code >> shift & 0xf) as usize] as char);
+            }
         }
+        index += width;
+        run = index;
     }
+    out.push_str(text.get(run..).unwrap_or_default());
     out.push('"');
 }
 

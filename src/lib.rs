@@ -42,13 +42,13 @@ mod boundary {
     //! The exports, plain C ABI (no wasm-bindgen): the runner's loader in `pkg-template/index.js`
     //! is their only caller.
     //!
-    //! Strings cross as UTF-8 bytes in the wasm memory. The loader gets a buffer of exactly
-    //! `len` bytes from `oc_alloc(len)`, writes a string there and passes `(ptr, len)` to an
-    //! export, which takes it over and frees it. An export's answer is kept in `OUTPUT` (the
-    //! previous answer is freed then); it returns where it starts, and `oc_len()` its length. The
-    //! loader decodes it right away, before it calls anything else.
-    use alloc::boxed::Box;
+    //! Strings cross as UTF-8 bytes in the wasm memory. The loader asks `oc_input(capacity)` for
+    //! the one input buffer, encodes a string into it and passes the byte length to an export,
+    //! which copies it out first. An export's answer is kept in `OUTPUT` (the previous answer is
+    //! freed then); it returns where it starts, and `oc_len()` its length. The loader decodes it
+    //! right away, before it calls anything else. No allocation per call is left to the loader.
     use alloc::string::String;
+    use alloc::vec::Vec;
     use core::cell::RefCell;
 
     use crate::machine::Tab;
@@ -57,15 +57,21 @@ mod boundary {
     thread_local! {
         /// The page's one tab.
         static PAGE: RefCell<Option<Tab>> = const { RefCell::new(None) };
+        /// Where the loader writes the next input.
+        static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         /// The last answer, until the next one.
         static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
     }
 
-    /// A buffer of exactly `len` bytes for the loader to write a string to; the export it is
-    /// passed to frees it.
+    /// An input buffer able to hold `capacity` bytes, for the loader to encode a string into.
     #[no_mangle]
-    pub extern "C" fn oc_alloc(len: usize) -> *mut u8 {
-        Box::into_raw(alloc::vec![0u8; len].into_boxed_slice()).cast()
+    pub extern "C" fn oc_input(capacity: usize) -> *mut u8 {
+        INPUT.with(|input| {
+            let mut input = input.borrow_mut();
+            input.clear();
+            input.reserve(capacity);
+            input.as_mut_ptr()
+        })
     }
 
     /// The length of the last answer.
@@ -74,12 +80,21 @@ mod boundary {
         OUTPUT.with(|output| output.borrow().len())
     }
 
-    /// Take over a buffer from `oc_alloc` that the loader has filled with UTF-8 (`TextEncoder`
-    /// writes nothing else; anything else reads as empty).
-    fn input(ptr: *mut u8, len: usize) -> String {
-        // SAFETY: `ptr` and `len` are an `oc_alloc(len)` buffer, passed to one export only.
-        let bytes = unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(ptr, len)) };
-        String::from_utf8(bytes.into_vec()).unwrap_or_default()
+    /// The first `len` bytes of the input buffer as a string (`TextEncoder` writes nothing but
+    /// UTF-8; anything else reads as empty). A buffer a huge input grew is let go.
+    fn input(len: usize) -> String {
+        INPUT.with(|input| {
+            let mut input = input.borrow_mut();
+            // SAFETY: the loader wrote `len` bytes, at most the capacity `oc_input` reserved, at
+            // the buffer's start (the spare capacity it returned the pointer to).
+            let written = len.min(input.capacity());
+            unsafe { input.set_len(written) };
+            let text = String::from_utf8(input.clone()).unwrap_or_default();
+            if input.capacity() > 65_536 {
+                *input = Vec::new();
+            }
+            text
+        })
     }
 
     /// Keep `answer` as the last answer and return where it starts.
@@ -93,15 +108,15 @@ mod boundary {
 
     /// Start the page's tab (`location.origin`). Called once by `init()`.
     #[no_mangle]
-    pub extern "C" fn tab_open(ptr: *mut u8, len: usize) {
-        let origin = input(ptr, len);
+    pub extern "C" fn tab_open(len: usize) {
+        let origin = input(len);
         PAGE.with(|page| *page.borrow_mut() = Some(Tab::new(&origin)));
     }
 
     /// Feed one event (JSON) that happened at `now` (epoch ms); the effects as a JSON array.
     #[no_mangle]
-    pub extern "C" fn tab_handle(now: f64, ptr: *mut u8, len: usize) -> *const u8 {
-        let event = input(ptr, len);
+    pub extern "C" fn tab_handle(now: f64, len: usize) -> *const u8 {
+        let event = input(len);
         output(PAGE.with(|page| {
             let mut page = page.borrow_mut();
             let Some(tab) = page.as_mut() else { return String::from("[]") };
@@ -132,12 +147,10 @@ mod boundary {
         output(PAGE.with(|page| String::from(page.borrow().as_ref().map(|tab| tab.button_state(button)).unwrap_or("idle"))))
     }
 
-    /// A primitive (`createPkce`, `parseCallback`, ...) by name, with its arguments as a JSON
-    /// array; `{"ok": value}` or `{"error": {...}}`.
+    /// A primitive (`createPkce`, `parseCallback`, ...) as a JSON array of its name and its
+    /// arguments; `{"ok": value}` or `{"error": {...}}`.
     #[no_mangle]
-    pub extern "C" fn primitive(name_ptr: *mut u8, name_len: usize, args_ptr: *mut u8, args_len: usize) -> *const u8 {
-        let name = input(name_ptr, name_len);
-        let args = input(args_ptr, args_len);
-        output(crate::primitives::call(&name, &args))
+    pub extern "C" fn primitive(len: usize) -> *const u8 {
+        output(crate::primitives::call(&input(len)))
     }
 }

@@ -132,25 +132,44 @@ fn run(name: &str, args: &[Value]) -> Result<Value> {
     }
 }
 
-/// Run primitive `name` on `args` (a JSON array); `{"ok": value}` or `{"error": {...}}`.
-pub fn call(name: &str, args: &str) -> String {
-    let args = match crate::json::parse(args) {
+/// Run the primitive named first in `call` (a JSON array) on the arguments after it;
+/// `{"ok": value}`, `{"error": {...}}`, or for a string answer `"` and the string as it is.
+pub fn call(call: &str) -> String {
+    let mut args = match crate::json::parse(call) {
         Ok(Value::List(args)) => args,
         _ => Vec::new(),
     };
+    let name = match args.first() {
+        Some(Value::Text(_)) => match args.remove(0) {
+            Value::Text(name) => name,
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    let (name, args) = (name.as_str(), args);
     let mut out = String::new();
-    let mut w = JsonWriter::new(&mut out);
-    w.begin_object();
     match run(name, &args) {
+        // A string answer crosses as itself, after a `"`: no JSON to write or parse for the
+        // primitives a connect click calls most (state, challenge, URL).
+        Ok(Value::Text(text)) => {
+            out.reserve(text.len() + 1);
+            out.push('"');
+            out.push_str(&text);
+        }
         Ok(value) => {
+            let mut w = JsonWriter::new(&mut out);
+            w.begin_object();
             w.key("ok");
             w.value(&value);
+            w.end_object();
         }
         Err(error) => {
+            let mut w = JsonWriter::new(&mut out);
+            w.begin_object();
             w.key("error");
             crate::wire::write_error(&mut w, &error);
+            w.end_object();
         }
     }
-    w.end_object();
     out
 }
