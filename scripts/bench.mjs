@@ -202,7 +202,7 @@ const section = (title) => lines.push(["", null], [title, null]);
 const line = (name, value) => lines.push([name, value]);
 
 section(`(a) START-UP, median of ${LOADS} fresh page loads (no-store, after one uncounted warm-up load each), ms`);
-line("OURS  oauth-connect: import + init() (glue, fetch + compile + instantiate the wasm)", fmt(median(startup.ours), 1));
+line("OURS  oauth-connect: import + init() (the entry, then fetch + compile + instantiate the wasm)", fmt(median(startup.ours), 1));
 line("PEER  oauth4webapi: import (build/index.js)", fmt(median(startup.peer), 1));
 line(`ratio ours / peer (target <= ${TARGET_START}x)`, `${ratio(median(startup.ours), median(startup.peer))}x`);
 const each = (values) => values.map((v) => v.toFixed(1)).join(" ");
