@@ -138,7 +138,7 @@ pub enum Effect {
     RemoveStorage { area: Area, key: String },
     Listen(Source),
     Unlisten(Source),
-    /// Post JSON on the channel.
+    /// Post JSON on the channel (text written by `json::to_string`).
     Broadcast { message: String },
     /// `window.opener.postMessage(message, <this page's origin>)` when there is an opener.
     PostToOpener { message: String },
@@ -154,7 +154,8 @@ pub enum Effect {
     ReplaceUrl { url: String },
     /// `location.assign(url)`.
     NavigateSelf { url: String },
-    /// Resolve the app's promise (or return from its synchronous call) with this JSON.
+    /// Resolve the app's promise (or return from its synchronous call) with this JSON (written by
+    /// `json::to_string`: the wire carries it as it is).
     Resolve { call: Id, json: String },
     Reject { call: Id, error: ConnectError },
     /// Call an `onEvent`.

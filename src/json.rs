@@ -570,6 +570,20 @@ impl<'a> JsonWriter<'a> {
         self.comma = true;
     }
 
+    /// A whole number (ids, milliseconds, status codes): plain decimal digits.
+    pub fn integer(&mut self, number: u64) {
+        self.separate();
+        crate::encoding::push_decimal(self.out, number);
+        self.comma = true;
+    }
+
+    /// A value that is JSON text already (written by [`to_string`]), as it is.
+    pub fn raw(&mut self, json: &str) {
+        self.separate();
+        self.out.push_str(json);
+        self.comma = true;
+    }
+
     pub fn bool(&mut self, value: bool) {
         self.separate();
         self.out.push_str(if value { "true" } else { "false" });

@@ -70,7 +70,7 @@ impl Tab {
         self.buttons.push(Button { id, connection, mode, labels, state, severed: false, flowing: false, in_app_browser, return_to, message: None });
         self.effects.push(Effect::CreateButton { button: id });
         self.draw(id);
-        self.effects.push(Effect::Resolve { call, json: String::from("null") });
+        self.resolve_null(call);
     }
 
     fn label(button: &Button, name: &str, default: &'static str) -> String {
@@ -184,7 +184,7 @@ impl Tab {
         match ButtonState::parse(state) {
             Some(state) => {
                 self.set_state(id, state, None);
-                self.effects.push(Effect::Resolve { call, json: String::from("null") });
+                self.resolve_null(call);
             }
             None => self.reject(call, invalid("state must be idle, connecting, connected, reconnect or error")),
         }
@@ -202,11 +202,14 @@ impl Tab {
 
     /// Buttons not in a flow of their own show their connection's status.
     pub(crate) fn follow_status(&mut self) {
-        let ids: Vec<(Id, Id)> = self.buttons.iter().filter(|b| !b.flowing && b.state != ButtonState::Connecting).map(|b| (b.id, b.connection)).collect();
-        for (id, connection) in ids {
-            let Some(index) = self.button_index(id) else { continue };
-            let current = self.buttons[index].state;
-            let next = state_for_status(self.status(connection), current);
+        // By index: redrawing a button neither adds nor removes one.
+        for index in 0..self.buttons.len() {
+            let button = &self.buttons[index];
+            if button.flowing || button.state == ButtonState::Connecting {
+                continue;
+            }
+            let (id, current) = (button.id, button.state);
+            let next = state_for_status(self.status(button.connection), current);
             if next != current {
                 self.set_state(id, next, None);
             }

@@ -16,7 +16,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::flow::{Job, Stage, Watch};
-use super::{Caller, Mode, Tab, Wait, HANDLED_PREFIX, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
+use super::{key, Caller, Mode, Tab, Wait, HANDLED_PREFIX, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
 use crate::config::ConnectConfig;
 use crate::effect::{Area, Effect, Id, Listener};
 use crate::error::{ConnectError, ErrorCode, Result};
@@ -53,7 +53,7 @@ impl Tab {
         }
         let Some(state) = callback_state(&url) else {
             self.callbacks.answers.push((url, Answer::Given(Ok(String::from("null")))));
-            return self.effects.push(Effect::Resolve { call, json: String::from("null") });
+            return self.resolve_null(call);
         };
         let in_address_bar = href == url;
         let mut href = String::from(href);
@@ -74,16 +74,14 @@ impl Tab {
         let Answer::Pending { session, state, .. } = &mut self.callbacks.answers[index].1 else { return };
         if session.is_none() {
             *session = Some(entries);
-            let mut marker = String::from(POPUP_MARKER_PREFIX);
-            marker.push_str(state);
+            let marker = key(POPUP_MARKER_PREFIX, state);
             let read = self.wait_for(Wait::Callback(call));
             return self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix: marker });
         }
         let Answer::Pending { state, url, href, in_address_bar, has_opener, session, .. } = &self.callbacks.answers[index].1 else { return };
         let session = session.as_deref().unwrap_or_default();
         let lookup = |prefix: &str| {
-            let mut key = String::from(prefix);
-            key.push_str(state);
+            let key = key(prefix, state);
             session.iter().find(|(stored, _)| *stored == key).map(|(_, value)| value.clone())
         };
         let transaction = lookup(TRANSACTION_PREFIX);
@@ -110,13 +108,9 @@ impl Tab {
             return self.callback_ended(call, Err(error));
         };
         // Single use: gone before anything else can fail.
-        let mut key = String::from(TRANSACTION_PREFIX);
-        key.push_str(&state);
-        self.effects.push(Effect::RemoveStorage { area: Area::Session, key });
-        let mut key = String::from(HANDLED_PREFIX);
-        key.push_str(&state);
+        self.effects.push(Effect::RemoveStorage { area: Area::Session, key: key(TRANSACTION_PREFIX, &state) });
         let value = self.now_text();
-        self.effects.push(Effect::WriteStorage { area: Area::Session, key, value });
+        self.effects.push(Effect::WriteStorage { area: Area::Session, key: key(HANDLED_PREFIX, &state), value });
         match read_transaction(&stored) {
             Ok((transaction, config)) => {
                 if in_address_bar {

@@ -6,9 +6,9 @@
 
 use alloc::string::String;
 
-use super::{Caller, Mode, Status, Tab, Wait, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
+use super::{key, Caller, Mode, Status, Tab, Wait, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
 use crate::config::ConnectConfig;
-use crate::effect::{Area, Effect, HttpAnswer, HttpRequest, Id, Listener, PopupOptions};
+use crate::effect::{Area, Effect, HttpAnswer, Id, Listener, PopupOptions};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Value;
 use crate::flow::{callback_state, check_return_to, judge_popup_closed, PopupClosed, PopupEvidence, CALLBACK_MESSAGE_TYPE, CLOSE_GRACE_MS, POPUP_POLL_MS};
@@ -109,6 +109,13 @@ impl Tab {
         self.jobs.iter().position(|job| job.id == id)
     }
 
+    /// Call the `onEvent` of the job at `index`.
+    fn emit_job(&mut self, index: usize, name: &'static str, code: Option<ErrorCode>) {
+        let job = &self.jobs[index];
+        let (listener, provider, mode) = (job.listener, job.provider(), job.mode);
+        self.emit(listener, provider, name, Some(mode), code);
+    }
+
     /// A job of `connection`, which is now busy with it.
     fn new_job(&mut self, connection: Id, config: ConnectConfig, caller: Caller, mode: Mode, pending: Pending) -> Id {
         let id = self.new_id();
@@ -163,8 +170,7 @@ impl Tab {
             Ok(pending) => pending,
             Err(error) => return self.refuse(caller, error),
         };
-        let mut marker = String::from(POPUP_MARKER_PREFIX);
-        marker.push_str(&pending.state);
+        let marker = key(POPUP_MARKER_PREFIX, &pending.state);
         let job = self.new_job(connection_id, connection.config.clone(), caller, Mode::Popup, pending);
         let read = self.wait_for(Wait::PruneMarkers);
         self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix: String::from(POPUP_MARKER_PREFIX) });
@@ -190,12 +196,10 @@ impl Tab {
         if closed {
             self.jobs[index].window = None;
             let error = ConnectError::new(ErrorCode::PopupBlocked, "the browser blocked the popup: call popup() directly in a click handler, or use redirect()");
-            let (listener, provider) = (self.jobs[index].listener, self.jobs[index].provider());
-            self.emit(listener, provider, "popup_blocked", Some(Mode::Popup), Some(ErrorCode::PopupBlocked));
+            self.emit_job(index, "popup_blocked", Some(ErrorCode::PopupBlocked));
             return self.end_job(job, Err(error));
         }
-        let (listener, provider) = (self.jobs[index].listener, self.jobs[index].provider());
-        self.emit(listener, provider, "open", Some(Mode::Popup), None);
+        self.emit_job(index, "open", None);
         self.prepare(job);
     }
 
@@ -247,11 +251,10 @@ impl Tab {
     }
 
     fn fetch_for_job(&mut self, job: Id, fetch: Fetch) {
-        let request = self.wait_for(Wait::Job(job));
+        let request = self.fetch(Wait::Job(job), fetch);
         if let Some(index) = self.job_index(job) {
             self.jobs[index].request = Some(request);
         }
-        self.effects.push(Effect::Fetch(HttpRequest { id: request, method: fetch.method, url: fetch.url, body: fetch.body }));
     }
 
     fn prepared(&mut self, job: Id, prepared: Prepared) {
@@ -312,8 +315,7 @@ impl Tab {
             providers::put(&mut transaction, "liquidSessionSecret", providers::text(session.secret.expose()));
         }
         providers::put(&mut transaction, "config", config_json);
-        let mut key = String::from(TRANSACTION_PREFIX);
-        key.push_str(&j.pending.state);
+        let key = key(TRANSACTION_PREFIX, &j.pending.state);
         let url = j.prepared.url.clone();
         let (listener, provider, caller) = (j.listener, j.provider(), j.caller);
         self.effects.push(Effect::WriteStorage { area: Area::Session, key, value: crate::json::to_string(&Value::Record(transaction)) });
@@ -321,7 +323,7 @@ impl Tab {
         self.effects.push(Effect::NavigateSelf { url });
         // The page is leaving: the job stays (the connection stays busy) until it has.
         if let Caller::App(call) = caller {
-            self.effects.push(Effect::Resolve { call, json: String::from("null") });
+            self.resolve_null(call);
         }
     }
 
@@ -350,8 +352,7 @@ impl Tab {
                     match judge_popup_closed(PopupEvidence { saw_provider_page_open: watch.saw_foreign, opener_has_focus: opener_focused }) {
                         PopupClosed::Severed => {
                             watch.severed = true;
-                            let (listener, provider) = (self.jobs[index].listener, self.jobs[index].provider());
-                            self.emit(listener, provider, "popup_severed", Some(Mode::Popup), None);
+                            self.emit_job(index, "popup_severed", None);
                         }
                         PopupClosed::ByUser => {
                             let grace = self.start_timer(Wait::Job(job), CLOSE_GRACE_MS);
@@ -404,8 +405,7 @@ impl Tab {
             if origin == self.origin && state.as_deref() == Some(self.jobs[index].pending.state.as_str()) {
                 self.arrived(job, Arrival::Callback(url.clone()));
             } else {
-                let (listener, provider) = (self.jobs[index].listener, self.jobs[index].provider());
-                self.emit(listener, provider, "ignored_message", Some(Mode::Popup), None);
+                self.emit_job(index, "ignored_message", None);
             }
         }
     }
@@ -447,8 +447,7 @@ impl Tab {
         self.end_watch(job);
         let Some(index) = self.job_index(job) else { return };
         if matches!(arrival, Arrival::Callback(_)) {
-            let (listener, provider, mode) = (self.jobs[index].listener, self.jobs[index].provider(), self.jobs[index].mode);
-            self.emit(listener, provider, "callback", Some(mode), None);
+            self.emit_job(index, "callback", None);
         }
         let j = &self.jobs[index];
         let flow = Flow { config: &j.config, pending: &j.pending, prepared: &j.prepared, now_ms: self.now_ms };

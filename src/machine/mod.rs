@@ -100,6 +100,13 @@ pub(crate) enum Wait {
     Discover(Id, Id, bool),
 }
 
+/// A storage key or lock name: `prefix` + `name`.
+pub(crate) fn key(prefix: &str, name: &str) -> String {
+    let mut key = String::from(prefix);
+    key.push_str(name);
+    key
+}
+
 /// One tab.
 pub struct Tab {
     origin: String,
@@ -260,6 +267,18 @@ impl Tab {
         self.effects.push(Effect::Resolve { call, json: crate::json::to_string(value) });
     }
 
+    /// Resolve a call with `null` (the calls that answer nothing).
+    fn resolve_null(&mut self, call: Id) {
+        self.effects.push(Effect::Resolve { call, json: String::from("null") });
+    }
+
+    /// Send a request whose answer goes on with `wait`.
+    fn fetch(&mut self, wait: Wait, fetch: crate::providers::Fetch) -> Id {
+        let id = self.wait_for(wait);
+        self.effects.push(Effect::Fetch(crate::effect::HttpRequest { id, method: fetch.method, url: fetch.url, body: fetch.body }));
+        id
+    }
+
     fn reject(&mut self, call: Id, error: ConnectError) {
         self.effects.push(Effect::Reject { call, error });
     }
@@ -268,8 +287,13 @@ impl Tab {
     fn emit(&mut self, to: Listener, provider: &'static str, name: &'static str, mode: Option<Mode>, code: Option<ErrorCode>) {
         let meta = EventMeta { provider, mode: mode.map(Mode::as_str), code: code.map(ErrorCode::as_str) };
         if let Listener::Connection(connection) = to {
-            let buttons: Vec<Id> = self.buttons.iter().filter(|b| b.connection == connection).map(|b| b.id).collect();
-            for button in buttons {
+            // By index: redrawing a button neither adds nor removes one.
+            for index in 0..self.buttons.len() {
+                let button = &self.buttons[index];
+                if button.connection != connection {
+                    continue;
+                }
+                let button = button.id;
                 if name == "popup_severed" {
                     self.button_severed(button);
                 }
@@ -290,7 +314,7 @@ impl Tab {
                 let memory = crate::providers::initial_memory(&config);
                 self.slot_for(&config);
                 self.connections.push(Connection { id, config, config_json, memory, status: Status::Idle, job: None });
-                self.effects.push(Effect::Resolve { call, json: String::from("null") });
+                self.resolve_null(call);
             }
             Err(error) => self.reject(call, error),
         }
@@ -307,11 +331,11 @@ impl Tab {
             Call::Refresh => self.fresh_tokens(connection, call, true),
             Call::RequireReconnect => {
                 self.require_reconnect(connection);
-                self.effects.push(Effect::Resolve { call, json: String::from("null") });
+                self.resolve_null(call);
             }
             Call::Disconnect => {
                 self.disconnect(connection);
-                self.effects.push(Effect::Resolve { call, json: String::from("null") });
+                self.resolve_null(call);
             }
         }
     }

@@ -8,9 +8,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Tab, Wait};
+use super::{key, Tab, Wait};
 use crate::config::{ConnectConfig, TokenStorage};
-use crate::effect::{Area, Effect, HttpAnswer, HttpRequest, Id, Listener};
+use crate::effect::{Area, Effect, HttpAnswer, Id, Listener};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{Fields, Value};
 use crate::providers::{self, RefreshRoute, Response};
@@ -67,12 +67,6 @@ pub struct Slot {
     /// The OIDC `sub` of the connection: a refreshed ID token must name the same user.
     subject: Option<String>,
     refresh: Option<Refresh>,
-}
-
-fn key(prefix: &str, name: &str) -> String {
-    let mut key = String::from(prefix);
-    key.push_str(name);
-    key
 }
 
 fn fingerprint_of(tokens: &TokenSet) -> Option<String> {
@@ -326,8 +320,8 @@ impl Tab {
         let (token_endpoint, issuer) = match route {
             RefreshRoute::Endpoint { token_endpoint, issuer } => (token_endpoint, issuer),
             RefreshRoute::Discover(fetch) => {
-                let request = self.wait_for(Wait::Discover(connection, call, force));
-                return self.effects.push(Effect::Fetch(HttpRequest { id: request, method: fetch.method, url: fetch.url, body: fetch.body }));
+                self.fetch(Wait::Discover(connection, call, force), fetch);
+                return;
             }
             RefreshRoute::NotHere => return,
         };
@@ -433,23 +427,20 @@ impl Tab {
     }
 
     fn request_refresh(&mut self, index: usize) {
-        let request = self.wait_for(Wait::Refresh(index));
-        let Some(refresh) = self.slots[index].refresh.as_mut() else { return };
+        let Some(refresh) = self.slots[index].refresh.as_ref() else { return };
         if let RefreshStage::AwaitingRotated { half, end } = refresh.stage {
-            for timer in [half, end] {
-                if self.waits.iter().any(|(id, _)| *id == timer) {
-                    self.waits.retain(|(id, _)| *id != timer);
-                    self.effects.push(Effect::CancelTimer { timer });
-                }
-            }
+            self.cancel_timer(Some(half));
+            self.cancel_timer(Some(end));
         }
-        let Some(refresh) = self.slots[index].refresh.as_mut() else { return };
-        refresh.stage = RefreshStage::Requesting;
-        refresh.pending = Some(request);
+        let Some(refresh) = self.slots[index].refresh.as_ref() else { return };
         let Some(refresh_token) = refresh.started_with.refresh_token.as_ref() else { return };
         let body = token::refresh_body(refresh_token, &refresh.client_id);
         let fetch = providers::Fetch::post_form(&refresh.token_endpoint, body);
-        self.effects.push(Effect::Fetch(HttpRequest { id: request, method: fetch.method, url: fetch.url, body: fetch.body }));
+        let request = self.fetch(Wait::Refresh(index), fetch);
+        if let Some(refresh) = self.slots[index].refresh.as_mut() {
+            refresh.stage = RefreshStage::Requesting;
+            refresh.pending = Some(request);
+        }
     }
 
     pub(crate) fn refresh_answered(&mut self, index: usize, answer: HttpAnswer) {

@@ -992,7 +992,6 @@ impl Sim {
     /// a verifier or a token).
     pub fn assert_no_leaks(&self) {
         let secrets: Vec<String> = self.secrets.borrow().iter().filter(|s| s.len() >= 6).cloned().collect();
-        assert!(!secrets.is_empty() || self.requests.is_empty() || true);
         let leaks = |text: &str, allowed: &dyn Fn(&str) -> bool| -> Option<String> { secrets.iter().find(|s| text.contains(s.as_str()) && !allowed(s)).cloned() };
         let none = |_: &str| false;
         for (page, effect) in &self.log {
