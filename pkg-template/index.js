@@ -174,8 +174,20 @@ function screenOf() {
   return [window.screenX, window.screenY, window.outerWidth, window.outerHeight];
 }
 
+// How much of what others send (any window's postMessage, the channel, an HTTP body) may enter
+// the wasm's memory: more is passed on as nothing (a message) or as a failed request (a body),
+// before a byte of it is copied. A relayed callback or a token set is a few KB.
+const MAX_MESSAGE = 65536;
+const MAX_BODY = 1 << 20;
+
+/** Message data as JSON text, or null when it has none or is larger than MAX_MESSAGE. */
+function messageData(data) {
+  const text = json(data);
+  return text !== null && text.length <= MAX_MESSAGE ? text : null;
+}
+
 function onMessage(event) {
-  feed({ k: "message", origin: event.origin, data: json(event.data) });
+  feed({ k: "message", origin: event.origin, data: messageData(event.data) });
 }
 
 function openChannel() {
@@ -184,9 +196,23 @@ function openChannel() {
 }
 
 /** Send one event to the core and carry out its effects, in order, before returning. */
+// Strings cross as well-formed UTF-16: a lone surrogate (which JSON.stringify writes as an
+// escape the core refuses) becomes U+FFFD, as TextEncoder would make it anyway.
+const wellFormed = (key, value) => (typeof value === "string" && value.toWellFormed ? value.toWellFormed() : value);
+
+/**
+ * Send one event to the core and carry out its effects, in order, before returning. False when
+ * the core could not read the event (its call is then rejected by the caller).
+ */
 function feed(event) {
-  const effects = JSON.parse(wasm.tab_handle(Date.now(), JSON.stringify(event)));
+  const effects = JSON.parse(wasm.tab_handle(Date.now(), JSON.stringify(event, wellFormed)));
+  if (effects === null) return false;
   for (const effect of effects) run(effect);
+  return true;
+}
+
+function unreadable() {
+  return new ConnectError("invalid_config", "the arguments could not be read: not JSON-able, or nested too deeply");
 }
 
 function run(e) {
@@ -239,13 +265,14 @@ function run(e) {
     case "fetch": {
       const headers = { accept: "application/json" };
       if (e.type) headers["content-type"] = e.type;
+      const failed = () => feed({ k: "http", request: e.request, failed: true });
       fetch(e.url, { method: e.method, headers, body: e.body }).then(
         (response) =>
           response.text().then(
-            (body) => feed({ k: "http", request: e.request, status: response.status, body }),
+            (body) => (body.length > MAX_BODY ? failed() : feed({ k: "http", request: e.request, status: response.status, body })),
             () => feed({ k: "http", request: e.request, status: response.status, body: "" }),
           ),
-        () => feed({ k: "http", request: e.request, failed: true }),
+        failed,
       );
       return;
     }
@@ -274,7 +301,7 @@ function run(e) {
       if (e.source === "messages") window.addEventListener("message", onMessage);
       else {
         listeningToChannel = true;
-        openChannel().onmessage = (event) => feed({ k: "channel", data: json(event.data) });
+        openChannel().onmessage = (event) => feed({ k: "channel", data: messageData(event.data) });
       }
       return;
     case "unlisten":
@@ -305,10 +332,18 @@ function run(e) {
         locks.set(e.lock, () => {});
         return feed({ k: "granted", lock: e.lock });
       }
-      navigator.locks.request(e.name, () => new Promise((release) => {
-        locks.set(e.lock, release);
-        feed({ k: "granted", lock: e.lock });
-      }));
+      // A request the browser refuses (an opaque origin, say) goes on without the lock, as
+      // where there are no Web Locks at all.
+      navigator.locks
+        .request(e.name, () => new Promise((release) => {
+          locks.set(e.lock, release);
+          feed({ k: "granted", lock: e.lock });
+        }))
+        .catch(() => {
+          if (locks.has(e.lock)) return;
+          locks.set(e.lock, () => {});
+          feed({ k: "granted", lock: e.lock });
+        });
       return;
     case "unlock":
       locks.get(e.lock)?.();
@@ -358,7 +393,7 @@ function run(e) {
       const button = buttons.get(e.button);
       buttons.delete(e.button);
       handlers.button.delete(e.button);
-      button?.elements.wrapper.remove();
+      button?.elements?.wrapper.remove();
       return;
     }
   }
@@ -369,7 +404,11 @@ function asyncCall(event, extra) {
   const call = ++nextId;
   return new Promise((resolve, reject) => {
     calls.set(call, { resolve, reject, ...extra });
-    feed({ ...event, call });
+    if (!feed({ ...event, call })) {
+      calls.delete(call);
+      extra?.cleanup?.();
+      reject(unreadable());
+    }
   });
 }
 
@@ -378,10 +417,11 @@ function syncCall(event) {
   const call = ++nextId;
   const record = { sync: true };
   calls.set(call, record);
-  feed({ ...event, call });
+  const read = feed({ ...event, call });
   calls.delete(call);
-  if (record.outcome?.k === "reject") throw toError(record.outcome.error);
-  return record.outcome?.value;
+  if (!read || !record.outcome) throw unreadable();
+  if (record.outcome.k === "reject") throw toError(record.outcome.error);
+  return record.outcome.value;
 }
 
 // ---- the public classes ---------------------------------------------------------------------
@@ -395,6 +435,13 @@ export function handleCallback(url, options) {
 
 // The core's id of each Connect, for mountConnectButton.
 const connectionIds = new WeakMap();
+// A Connect the app no longer holds is forgotten by the core too. A call in flight holds its
+// Connect (`owner` in its record), so `await new Connect(config).popup()` is never cut short.
+const dropped = new FinalizationRegistry((id) => dropConnection(id));
+function dropConnection(id) {
+  handlers.connection.delete(id);
+  feed({ k: "dropConnection", connection: id });
+}
 
 /** One connection to one provider; see the README. Every method asks the core. */
 export class Connect {
@@ -405,11 +452,12 @@ export class Connect {
     syncCall({ k: "newConnect", connection: this.#id, config: config !== null && typeof config === "object" ? config : null });
     if (typeof config.onEvent === "function") handlers.connection.set(this.#id, config.onEvent);
     connectionIds.set(this, this.#id);
+    dropped.register(this, this.#id, this);
   }
   popup(options) {
     if (!ready) return Promise.reject(notInitialized());
     const event = { k: "call", op: "popup", connection: this.#id, screen: screenOf(), timeoutMs: options?.timeoutMs };
-    const extra = {};
+    const extra = { owner: this };
     if (options && "window" in options && options.window !== undefined) {
       event.window = options.window !== null;
       extra.window = options.window;
@@ -426,13 +474,13 @@ export class Connect {
   }
   redirect(options) {
     if (!ready) return Promise.reject(notInitialized());
-    return asyncCall({ k: "call", op: "redirect", connection: this.#id, returnTo: options?.returnTo });
+    return asyncCall({ k: "call", op: "redirect", connection: this.#id, returnTo: options?.returnTo }, { owner: this });
   }
   accessToken() {
-    return asyncCall({ k: "call", op: "accessToken", connection: this.#id });
+    return asyncCall({ k: "call", op: "accessToken", connection: this.#id }, { owner: this });
   }
   refresh() {
-    return asyncCall({ k: "call", op: "refresh", connection: this.#id });
+    return asyncCall({ k: "call", op: "refresh", connection: this.#id }, { owner: this });
   }
   tokens() {
     return JSON.parse(wasm.tab_tokens(this.#id));
@@ -515,9 +563,12 @@ export function mountConnectButton(target, options) {
   if (given === null || typeof given !== "object") {
     throw new ConnectError("invalid_config", "mountConnectButton needs options.config: a provider config or a Connect");
   }
-  const connection = connectionIds.get(given) ?? connectionIds.get(new Connect(given));
+  // A config of its own makes the button a Connect, which it holds and drops when destroyed.
+  const own = connectionIds.has(given) ? null : new Connect(given);
+  const connect = own ?? given;
+  const connection = connectionIds.get(connect);
   const id = ++nextId;
-  buttons.set(id, { target, options, elements: null });
+  buttons.set(id, { target, options, connect, elements: null });
   if (typeof options.onEvent === "function") handlers.button.set(id, options.onEvent);
   try {
     syncCall({
@@ -529,8 +580,10 @@ export function mountConnectButton(target, options) {
       returnTo: location.pathname + location.search + location.hash,
     });
   } catch (error) {
+    feed({ k: "destroy", button: id }); // a button the core made before a step failed goes again
     buttons.delete(id);
     handlers.button.delete(id);
+    if (own) dropped.unregister(own), dropConnection(connection);
     throw error;
   }
   return {
@@ -544,7 +597,9 @@ export function mountConnectButton(target, options) {
       syncCall({ k: "setState", button: id, state });
     },
     destroy() {
+      if (!buttons.has(id)) return;
       feed({ k: "destroy", button: id });
+      if (own) dropped.unregister(own), dropConnection(connection);
     },
   };
 }

@@ -233,4 +233,7 @@ pub enum Event {
     CancelClicked { button: Id },
     SetButtonState { call: Id, button: Id, state: String },
     DestroyButton { button: Id },
+    /// The app's `Connect` is gone (garbage-collected, or the button that made it destroyed):
+    /// its flow ends and the tab forgets it.
+    DropConnection { connection: Id },
 }

@@ -69,8 +69,11 @@ mod boundary {
         INPUT.with(|input| {
             let mut input = input.borrow_mut();
             input.clear();
-            input.reserve(capacity);
-            input.as_mut_ptr()
+            // No memory for it: a null pointer, and the loader passes nothing.
+            match input.try_reserve(capacity) {
+                Ok(()) => input.as_mut_ptr(),
+                Err(_) => core::ptr::null_mut(),
+            }
         })
     }
 
@@ -124,6 +127,8 @@ mod boundary {
                 Decoded::Event(event) => tab.handle(now, event),
                 Decoded::Refused(effect) => alloc::vec![effect],
                 Decoded::Nothing => alloc::vec::Vec::new(),
+                // `null`: the runner rejects the call the event was for.
+                Decoded::Unreadable => return String::from("null"),
             };
             encode_effects(&effects)
         }))

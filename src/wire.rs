@@ -18,8 +18,11 @@ pub enum Decoded {
     Event(Event),
     /// The call's arguments were wrong: reject it at once.
     Refused(Effect),
-    /// Not an event at all: nothing to do.
+    /// Not an event this core knows: nothing to do.
     Nothing,
+    /// Not JSON it can read (nested past `json::MAX_DEPTH`, say): the runner rejects the call
+    /// the event was for.
+    Unreadable,
 }
 
 fn id(record: &Rec, name: &str) -> u32 {
@@ -62,7 +65,7 @@ fn screen(record: &Rec) -> [f64; 4] {
 
 /// Read one event.
 pub fn decode_event(json: &str) -> Decoded {
-    let Ok(Value::Record(r)) = crate::json::parse(json) else { return Decoded::Nothing };
+    let Ok(Value::Record(r)) = crate::json::parse(json) else { return Decoded::Unreadable };
     let Some(Value::Text(kind)) = r.field("k") else { return Decoded::Nothing };
     // The ids most events carry, read once (0 where absent).
     let (call, connection, window, button) = (id(&r, "call"), id(&r, "connection"), id(&r, "window"), id(&r, "button"));
@@ -148,6 +151,7 @@ pub fn decode_event(json: &str) -> Decoded {
         "cancel" => Event::CancelClicked { button },
         "setState" => Event::SetButtonState { call, button, state: text(&r, "state") },
         "destroy" => Event::DestroyButton { button },
+        "dropConnection" => Event::DropConnection { connection },
         _ => return Decoded::Nothing,
     };
     Decoded::Event(event)
@@ -472,6 +476,7 @@ mod tests {
             Decoded::Event(event) => format!("{event:?}"),
             Decoded::Refused(effect) => format!("refused {effect:?}"),
             Decoded::Nothing => String::from("nothing"),
+            Decoded::Unreadable => String::from("unreadable"),
         }
     }
 

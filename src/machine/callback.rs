@@ -86,7 +86,10 @@ impl Tab {
         };
         let transaction = lookup(TRANSACTION_PREFIX);
         let handled = lookup(HANDLED_PREFIX).is_some();
-        let popup_marker = !entries.is_empty();
+        // The marker of exactly this state: a read by prefix also finds longer keys, and a
+        // response without a state is no popup's.
+        let marker = key(POPUP_MARKER_PREFIX, state);
+        let popup_marker = !state.is_empty() && entries.iter().any(|(stored, _)| *stored == marker);
         if popup_marker || (*has_opener && transaction.is_none()) {
             let mut message = providers::Record::new();
             providers::put(&mut message, "type", providers::text(CALLBACK_MESSAGE_TYPE));

@@ -189,6 +189,7 @@ impl Tab {
             Event::CancelClicked { button } => self.cancel_clicked(button),
             Event::SetButtonState { call, button, state } => self.set_button_state(call, button, &state),
             Event::DestroyButton { button } => self.destroy_button(button),
+            Event::DropConnection { connection } => self.drop_connection(connection),
         }
         self.follow_status();
         core::mem::take(&mut self.effects)
@@ -338,6 +339,14 @@ impl Tab {
                 self.resolve_null(call);
             }
         }
+    }
+
+    /// Forget a connection the app no longer holds; a flow of it ends as aborted.
+    fn drop_connection(&mut self, connection: Id) {
+        if let Some(job) = self.connection(connection).and_then(|c| c.job) {
+            self.end_job(job, Err(flow::aborted()));
+        }
+        self.connections.retain(|c| c.id != connection);
     }
 
     /// Keep listening to window messages only while a popup is watched, and to the channel

@@ -143,7 +143,9 @@ fn add_session(completed: &mut Completed, session: &LiquidSession) {
 /// The backend's confirmation: approved unless it refused or said `approved: false`.
 pub fn verified(flow: &Flow<'_>, completed: &mut Completed, response: Response, closed: bool) -> Result<()> {
     let denied = matches!(response.object().and_then(|body| body.field("approved")), Some(Value::Bool(false)));
-    if !response.ok() || denied {
+    // Only a clear yes approves: a refusal, `approved: false`, or a body that cannot be read all
+    // leave the session unapproved.
+    if !response.ok() || denied || response.malformed {
         return Err(if closed {
             ConnectError::new(ErrorCode::PopupClosed, "the window was closed before the Liquid session was approved")
         } else {

@@ -166,13 +166,23 @@ pub enum Step<T, W> {
 /// An HTTP answer as the kinds read it.
 pub struct Response {
     pub status: u16,
-    /// The body, when it was JSON.
+    /// The body, when it was JSON (an object with a key given twice is not: readers that take
+    /// the last one, as `JSON.parse` does, would see other values than this library).
     pub json: Option<Value>,
+    /// There was a body, but not one of those: an answer that is never taken as a yes.
+    pub malformed: bool,
 }
 
 impl Response {
     pub fn new(status: u16, body: &str) -> Response {
-        Response { status, json: if body.is_empty() { None } else { crate::json::parse(body).ok() } }
+        if body.is_empty() {
+            return Response { status, json: None, malformed: false };
+        }
+        let json = crate::json::parse(body).ok().filter(|json| match json {
+            Value::Record(record) => crate::json::duplicate_key(record).is_none(),
+            _ => true,
+        });
+        Response { status, malformed: json.is_none(), json }
     }
 
     pub fn ok(&self) -> bool {
@@ -315,7 +325,7 @@ pub fn complete_answered(flow: &Flow<'_>, waiting: Waiting, response: Response) 
             completed.tokens = Some((tokens, subject));
         }
         Then::Backend => {
-            if !response.ok() {
+            if !response.ok() || response.malformed {
                 return Err(response.refused());
             }
             put(&mut completed.result, "exchange", response.json.unwrap_or(Value::Other));

@@ -108,9 +108,10 @@ pub fn check_id_token(id_token: &Secret, issuer: &str, client_id: &str, nonce: O
         .ok()
         .and_then(|text| crate::json::parse(text).ok())
         .and_then(|value| match value {
-            crate::fields::Value::Record(record) => Some(record),
+            // A claim given twice could be read either way: refused.
+            crate::fields::Value::Record(record) if crate::json::duplicate_key(&record).is_none() => Some(record),
             _ => None,
         })
-        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidIdToken, "the ID token's payload is not a JSON object"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidIdToken, "the ID token's payload is not a JSON object with each claim once"))?;
     check_claims(&claims, &IdTokenExpectation { issuer, client_id, nonce, now_seconds: now_ms / 1000.0, subject })
 }
