@@ -5,6 +5,26 @@
 // never on providers, codes, states or URLs.
 import buttonCss from "./button-style.js";
 
+// ---- the wire: event and effect kinds --------------------------------------------------------
+// Events and effects cross as JSON arrays, the kind first and the fields after it in a fixed
+// order: the tables at the top of src/wire.rs. These names are the kinds; the minifier puts
+// each number in its place (it can only while they come before any statement that does
+// something, so they stay first).
+// Events (what the runner sends):
+const NEW_CONNECT = 0, CALL = 1, ABORTED = 2, HANDLE_CALLBACK = 3, OPENED = 4, BLOCKED = 5, WINDOW_STATE = 6,
+  HTTP = 7, ENTRIES = 8, GRANTED = 9, FIRED = 10, MESSAGE = 11, CHANNEL = 12, MOUNT = 13, CLICK = 14,
+  CANCEL = 15, SET_STATE = 16, DESTROY = 17, DROP_CONNECTION = 18;
+// The operations of a CALL event:
+const POPUP = 0, REDIRECT = 1, ACCESS_TOKEN = 2, REFRESH = 3, REQUIRE_RECONNECT = 4, DISCONNECT = 5;
+// Effects (what the core answers with), in the order of src/effect.rs `Effect`:
+const OPEN = 0, ADOPT = 1, NAVIGATE = 2, POLL = 3, CLOSE = 4, FETCH = 5, READ = 6, WRITE = 7, REMOVE = 8,
+  LISTEN = 9, UNLISTEN = 10, BROADCAST = 11, TO_OPENER = 12, CLOSE_SELF = 13, LOCK = 14, UNLOCK = 15,
+  TIMER = 16, CANCEL_TIMER = 17, REPLACE_URL = 18, NAVIGATE_SELF = 19, RESOLVE = 20, REJECT = 21, EMIT = 22,
+  CREATE_BUTTON = 23, DRAW = 24, CALL_BUTTON = 25, REMOVE_BUTTON = 26;
+// A source to listen to is 0 (this window's messages) or CHANNEL_SOURCE; an area 0
+// (sessionStorage) or 1 (localStorage).
+const CHANNEL_SOURCE = 1;
+
 // ---- the wasm loader: the core's exports, strings in and out ------------------------------
 // The wasm (src/lib.rs) exports plain functions over its memory: `oc_input(capacity)` gives
 // its one input buffer, into which a string is encoded as UTF-8 and whose length in bytes is
@@ -37,15 +57,6 @@ const imports = {
       }
     },
   },
-};
-
-const wasm = {
-  tab_open: (origin) => core.tab_open(put(origin)),
-  tab_handle: (now, event) => answer(core.tab_handle(now, put(event))),
-  tab_status: (id) => answer(core.tab_status(id)),
-  tab_tokens: (id) => answer(core.tab_tokens(id)),
-  tab_button_state: (id) => answer(core.tab_button_state(id)),
-  primitive: (call) => answer(core.primitive(put(call))),
 };
 
 /** Instantiate the wasm from `source` (see init) and keep its exports. */
@@ -88,7 +99,7 @@ let loading = null;
 export default function init(wasmSource) {
   loading ??= initWasm(wasmSource).then(
     () => {
-      wasm.tab_open(location.origin);
+      core.tab_open(put(location.origin));
       ready = true;
     },
     (error) => {
@@ -103,9 +114,11 @@ function notInitialized() {
   return new ConnectError("not_initialized", "oauth-connect is not initialized yet: await init() before calling it");
 }
 
-function toError(fields) {
-  const error = new ConnectError(fields.code, fields.message);
-  for (const key of ["error", "errorDescription", "errorUri", "status"]) if (key in fields) error[key] = fields[key];
+/** A ConnectError from the core's `[code, message, error, errorDescription, errorUri, status]`
+ * (src/wire.rs `write_error`): the members after the message only where not null. */
+function toError([code, message, ...more]) {
+  const error = new ConnectError(code, message);
+  ["error", "errorDescription", "errorUri", "status"].forEach((key, i) => more[i] != null && (error[key] = more[i]));
   return error;
 }
 
@@ -113,12 +126,12 @@ function toError(fields) {
 function primitive(name) {
   return (...args) => {
     if (!ready) throw notInitialized();
-    const text = wasm.primitive(json([name, ...args]) ?? JSON.stringify([name]));
+    const text = answer(core.primitive(put(json([name, ...args]) ?? JSON.stringify([name]))));
     // A string answer comes as `"` and the string itself; anything else as JSON.
     if (text[0] === '"') return text.slice(1);
-    const answer = JSON.parse(text);
-    if (answer.error) throw toError(answer.error);
-    return answer.ok;
+    const result = JSON.parse(text);
+    if (result.error) throw toError(result.error);
+    return result.ok;
   };
 }
 
@@ -131,6 +144,7 @@ export const parseCallback = primitive("parseCallback");
 export const widgetIdentity = primitive("widgetIdentity");
 
 // ---- the runner ---------------------------------------------------------------------------
+// (the kinds of events and effects are the constants at the top of this file)
 /** JSON text of a value, or null when it has none (a function, a cycle, a BigInt). */
 function json(value) {
   try {
@@ -142,7 +156,11 @@ function json(value) {
 
 let nextId = 0;
 const calls = new Map(); // call id → { resolve, reject } or, for a synchronous call, { sync: true }
-const handlers = { connection: new Map(), call: new Map(), button: new Map() }; // id → onEvent
+// id → onEvent, of connections, handleCallback calls and buttons (an EMIT's listener: 0, 1, 2)
+const connectionHandlers = new Map();
+const callHandlers = new Map();
+const buttonHandlers = new Map();
+const handlers = [connectionHandlers, callHandlers, buttonHandlers];
 const windows = new Map(); // window id → Window
 const timers = new Map(); // timer id → setTimeout handle
 const locks = new Map(); // lock id → release()
@@ -162,9 +180,9 @@ function callApp(fn, ...args) {
   }
 }
 
-function storageArea(name) {
+function storageArea(local) {
   try {
-    return name === "local" ? localStorage : sessionStorage;
+    return local ? localStorage : sessionStorage;
   } catch {
     return null;
   }
@@ -187,7 +205,7 @@ function messageData(data) {
 }
 
 function onMessage(event) {
-  feed({ k: "message", origin: event.origin, data: messageData(event.data) });
+  feed([MESSAGE, event.origin, messageData(event.data)]);
 }
 
 function openChannel() {
@@ -205,7 +223,7 @@ const wellFormed = (key, value) => (typeof value === "string" && value.toWellFor
  * the core could not read the event (its call is then rejected by the caller).
  */
 function feed(event) {
-  const effects = JSON.parse(wasm.tab_handle(Date.now(), JSON.stringify(event, wellFormed)));
+  const effects = JSON.parse(answer(core.tab_handle(Date.now(), put(JSON.stringify(event, wellFormed)))));
   if (effects === null) return false;
   for (const effect of effects) run(effect);
   return true;
@@ -215,34 +233,37 @@ function unreadable() {
   return new ConnectError("invalid_config", "the arguments could not be read: not JSON-able, or nested too deeply");
 }
 
+/** Carry out one effect: `[kind, ...fields]`, the fields named here as src/wire.rs lists them. */
 function run(e) {
-  switch (e.k) {
-    case "open": {
+  switch (e[0]) {
+    case OPEN: {
+      const [, id, features, title] = e;
       let popup = null;
       try {
-        popup = window.open("", "_blank", e.features);
+        popup = window.open("", "_blank", features);
       } catch {}
-      if (!popup) return feed({ k: "blocked", window: e.window });
-      windows.set(e.window, popup);
+      if (!popup) return feed([BLOCKED, id]);
+      windows.set(id, popup);
       try {
-        popup.document.title = e.title;
-        popup.document.body.textContent = e.title;
+        popup.document.title = title;
+        popup.document.body.textContent = title;
       } catch {}
-      return feed({ k: "opened", window: e.window, closed: popup.closed });
+      return feed([OPENED, id, popup.closed]);
     }
-    case "adopt": {
-      const popup = calls.get(e.call)?.window;
-      if (!popup) return feed({ k: "blocked", window: e.window });
-      windows.set(e.window, popup);
-      return feed({ k: "opened", window: e.window, closed: popup.closed });
+    case ADOPT: {
+      const [, id, call] = e;
+      const popup = calls.get(call)?.window;
+      if (!popup) return feed([BLOCKED, id]);
+      windows.set(id, popup);
+      return feed([OPENED, id, popup.closed]);
     }
-    case "navigate":
+    case NAVIGATE:
       try {
-        windows.get(e.window).location.href = e.url;
+        windows.get(e[1]).location.href = e[2];
       } catch {}
       return;
-    case "poll": {
-      const popup = windows.get(e.window);
+    case POLL: {
+      const popup = windows.get(e[1]);
       const closed = !popup || popup.closed;
       let foreign = false;
       if (!closed) {
@@ -252,159 +273,164 @@ function run(e) {
           foreign = true;
         }
       }
-      return feed({ k: "windowState", window: e.window, closed, foreign, focus: document.hasFocus() });
+      return feed([WINDOW_STATE, e[1], closed, foreign, document.hasFocus()]);
     }
-    case "close": {
-      const popup = windows.get(e.window);
-      windows.delete(e.window);
+    case CLOSE: {
+      const popup = windows.get(e[1]);
+      windows.delete(e[1]);
       try {
         if (popup && !popup.closed) popup.close();
       } catch {}
       return;
     }
-    case "fetch": {
+    case FETCH: {
+      const [, request, method, url, type, body] = e;
       const headers = { accept: "application/json" };
-      if (e.type) headers["content-type"] = e.type;
-      const failed = () => feed({ k: "http", request: e.request, failed: true });
-      fetch(e.url, { method: e.method, headers, body: e.body }).then(
+      if (type) headers["content-type"] = type;
+      // A failed request is its id alone; an answer its id, status and body.
+      const failed = () => feed([HTTP, request]);
+      fetch(url, { method, headers, body }).then(
         (response) =>
           response.text().then(
-            (body) => (body.length > MAX_BODY ? failed() : feed({ k: "http", request: e.request, status: response.status, body })),
-            () => feed({ k: "http", request: e.request, status: response.status, body: "" }),
+            (text) => (text.length > MAX_BODY ? failed() : feed([HTTP, request, response.status, text])),
+            () => feed([HTTP, request, response.status, ""]),
           ),
         failed,
       );
       return;
     }
-    case "read": {
-      const area = storageArea(e.area);
+    case READ: {
+      const [, read, local, prefix] = e;
+      const area = storageArea(local);
       const entries = [];
       try {
         for (let i = 0; i < area.length; i++) {
           const key = area.key(i);
-          if (key?.startsWith(e.prefix)) entries.push([key, area.getItem(key)]);
+          if (key?.startsWith(prefix)) entries.push([key, area.getItem(key)]);
         }
       } catch {}
-      return feed({ k: "entries", read: e.read, entries });
+      return feed([ENTRIES, read, entries]);
     }
-    case "write":
+    case WRITE:
       try {
-        storageArea(e.area).setItem(e.key, e.value);
+        storageArea(e[1]).setItem(e[2], e[3]);
       } catch {}
       return;
-    case "remove":
+    case REMOVE:
       try {
-        storageArea(e.area).removeItem(e.key);
+        storageArea(e[1]).removeItem(e[2]);
       } catch {}
       return;
-    case "listen":
-      if (e.source === "messages") window.addEventListener("message", onMessage);
+    case LISTEN:
+      if (e[1] !== CHANNEL_SOURCE) window.addEventListener("message", onMessage);
       else {
         listeningToChannel = true;
-        openChannel().onmessage = (event) => feed({ k: "channel", data: messageData(event.data) });
+        openChannel().onmessage = (event) => feed([CHANNEL, messageData(event.data)]);
       }
       return;
-    case "unlisten":
-      if (e.source === "messages") window.removeEventListener("message", onMessage);
+    case UNLISTEN:
+      if (e[1] !== CHANNEL_SOURCE) window.removeEventListener("message", onMessage);
       else {
         listeningToChannel = false;
         channel?.close();
         channel = null;
       }
       return;
-    case "broadcast":
-      openChannel().postMessage(e.message);
+    case BROADCAST:
+      openChannel().postMessage(e[1]);
       if (!listeningToChannel) {
         channel.close();
         channel = null;
       }
       return;
-    case "toOpener":
+    case TO_OPENER:
       try {
-        window.opener?.postMessage(e.message, location.origin);
+        window.opener?.postMessage(e[1], location.origin);
       } catch {}
       return;
-    case "closeSelf":
+    case CLOSE_SELF:
       window.close();
       return;
-    case "lock":
-      if (!navigator.locks) {
-        locks.set(e.lock, () => {});
-        return feed({ k: "granted", lock: e.lock });
-      }
+    case LOCK: {
+      const [, lock, name] = e;
+      const granted = (release) => {
+        locks.set(lock, release);
+        feed([GRANTED, lock]);
+      };
+      if (!navigator.locks) return granted(() => {});
       // A request the browser refuses (an opaque origin, say) goes on without the lock, as
       // where there are no Web Locks at all.
       navigator.locks
-        .request(e.name, () => new Promise((release) => {
-          locks.set(e.lock, release);
-          feed({ k: "granted", lock: e.lock });
-        }))
-        .catch(() => {
-          if (locks.has(e.lock)) return;
-          locks.set(e.lock, () => {});
-          feed({ k: "granted", lock: e.lock });
-        });
+        .request(name, () => new Promise(granted))
+        .catch(() => locks.has(lock) || granted(() => {}));
       return;
-    case "unlock":
-      locks.get(e.lock)?.();
-      locks.delete(e.lock);
+    }
+    case UNLOCK:
+      locks.get(e[1])?.();
+      locks.delete(e[1]);
       return;
-    case "timer":
-      timers.set(e.timer, setTimeout(() => {
-        timers.delete(e.timer);
-        feed({ k: "fired", timer: e.timer });
-      }, e.ms));
+    case TIMER: {
+      const [, timer, ms] = e;
+      timers.set(timer, setTimeout(() => {
+        timers.delete(timer);
+        feed([FIRED, timer]);
+      }, ms));
       return;
-    case "cancelTimer":
-      clearTimeout(timers.get(e.timer));
-      timers.delete(e.timer);
+    }
+    case CANCEL_TIMER:
+      clearTimeout(timers.get(e[1]));
+      timers.delete(e[1]);
       return;
-    case "replaceUrl":
-      history.replaceState(history.state, "", e.url);
+    case REPLACE_URL:
+      history.replaceState(history.state, "", e[1]);
       return;
-    case "navigateSelf":
-      location.assign(e.url);
+    case NAVIGATE_SELF:
+      location.assign(e[1]);
       return;
-    case "resolve":
-    case "reject": {
-      const call = calls.get(e.call);
+    case RESOLVE:
+    case REJECT: {
+      const [kind, id, outcome] = e;
+      const call = calls.get(id);
       if (!call) return;
-      calls.delete(e.call);
-      handlers.call.delete(e.call);
+      calls.delete(id);
+      callHandlers.delete(id);
       call.cleanup?.();
       if (call.sync) call.outcome = e;
-      else if (e.k === "resolve") call.resolve(e.value);
-      else call.reject(toError(e.error));
+      else if (kind === RESOLVE) call.resolve(outcome);
+      else call.reject(toError(outcome));
       return;
     }
-    case "emit":
-      callApp(handlers[e.to].get(e.id), e.name, e.meta);
+    case EMIT: {
+      const [, listener, id, name, meta] = e;
+      callApp(handlers[listener].get(id), name, meta);
       return;
-    case "createButton":
-      return createButton(e.button);
-    case "draw":
+    }
+    case CREATE_BUTTON:
+      return createButton(e[1]);
+    case DRAW:
       return drawButton(e);
-    case "callButton": {
-      const options = buttons.get(e.button)?.options;
-      callApp(options?.[e.callback], "error" in e ? toError(e.error) : e.value);
+    case CALL_BUTTON: {
+      // The value, or null and the error, or neither (onExit).
+      const [, id, callback, value, error] = e;
+      callApp(buttons.get(id)?.options?.[callback], error ? toError(error) : value);
       return;
     }
-    case "removeButton": {
-      const button = buttons.get(e.button);
-      buttons.delete(e.button);
-      handlers.button.delete(e.button);
+    case REMOVE_BUTTON: {
+      const button = buttons.get(e[1]);
+      buttons.delete(e[1]);
+      buttonHandlers.delete(e[1]);
       button?.elements?.wrapper.remove();
       return;
     }
   }
 }
 
-/** A promise for the core's answer to `event` (its `call` is filled in). */
-function asyncCall(event, extra) {
+/** A promise for the core's answer to the event `[kind, <a new call id>, ...fields]`. */
+function asyncCall(kind, fields, extra) {
   const call = ++nextId;
   return new Promise((resolve, reject) => {
     calls.set(call, { resolve, reject, ...extra });
-    if (!feed({ ...event, call })) {
+    if (!feed([kind, call, ...fields])) {
       calls.delete(call);
       extra?.cleanup?.();
       reject(unreadable());
@@ -412,25 +438,35 @@ function asyncCall(event, extra) {
   });
 }
 
-/** The core's answer to `event`, synchronously: its value, or the ConnectError thrown. */
-function syncCall(event) {
+/**
+ * The core's answer to the event `[kind, <a new call id>, ...fields]`, synchronously: its
+ * value, or the ConnectError thrown.
+ */
+function syncCall(kind, fields) {
   const call = ++nextId;
   const record = { sync: true };
   calls.set(call, record);
-  const read = feed({ ...event, call });
+  const read = feed([kind, call, ...fields]);
   calls.delete(call);
   if (!read || !record.outcome) throw unreadable();
-  if (record.outcome.k === "reject") throw toError(record.outcome.error);
-  return record.outcome.value;
+  const [outcome, , value] = record.outcome;
+  if (outcome === REJECT) throw toError(value);
+  return value;
 }
+
+/**
+ * A value the core reads "as given", last in its event: left out where JSON leaves out an
+ * object's member (undefined, a function, a symbol), so the core tells "not given" from `null`.
+ */
+const given = (value) => (value === undefined || typeof value === "function" || typeof value === "symbol" ? [] : [value]);
 
 // ---- the public classes ---------------------------------------------------------------------
 /** `handleCallback(url?, options?)`: run it on the redirectUri page, on every load. */
 export function handleCallback(url, options) {
   if (!ready) return Promise.reject(notInitialized());
   const call = nextId + 1;
-  if (options?.onEvent) handlers.call.set(call, options.onEvent);
-  return asyncCall({ k: "handleCallback", url: url ?? null, href: location.href, hasOpener: !!window.opener });
+  if (options?.onEvent) callHandlers.set(call, options.onEvent);
+  return asyncCall(HANDLE_CALLBACK, [location.href, !!window.opener, false, url ?? null]);
 }
 
 // The core's id of each Connect, for mountConnectButton.
@@ -439,8 +475,8 @@ const connectionIds = new WeakMap();
 // Connect (`owner` in its record), so `await new Connect(config).popup()` is never cut short.
 const dropped = new FinalizationRegistry((id) => dropConnection(id));
 function dropConnection(id) {
-  handlers.connection.delete(id);
-  feed({ k: "dropConnection", connection: id });
+  connectionHandlers.delete(id);
+  feed([DROP_CONNECTION, id]);
 }
 
 /** One connection to one provider; see the README. Every method asks the core. */
@@ -449,50 +485,52 @@ export class Connect {
   constructor(config) {
     if (!ready) throw notInitialized();
     this.#id = ++nextId;
-    syncCall({ k: "newConnect", connection: this.#id, config: config !== null && typeof config === "object" ? config : null });
-    if (typeof config.onEvent === "function") handlers.connection.set(this.#id, config.onEvent);
+    syncCall(NEW_CONNECT, [this.#id, config !== null && typeof config === "object" ? config : null]);
+    if (typeof config.onEvent === "function") connectionHandlers.set(this.#id, config.onEvent);
     connectionIds.set(this, this.#id);
     dropped.register(this, this.#id, this);
   }
   popup(options) {
     if (!ready) return Promise.reject(notInitialized());
-    const event = { k: "call", op: "popup", connection: this.#id, screen: screenOf(), timeoutMs: options?.timeoutMs };
     const extra = { owner: this };
+    // options.window: true for a window, false for null (the app's window.open was blocked),
+    // null when not given.
+    let window = null;
     if (options && "window" in options && options.window !== undefined) {
-      event.window = options.window !== null;
+      window = options.window !== null;
       extra.window = options.window;
     }
     const signal = options?.signal;
-    if (signal?.aborted) event.aborted = true;
-    else if (signal) {
+    if (signal && !signal.aborted) {
       const call = nextId + 1;
-      const abort = () => feed({ k: "aborted", call });
+      const abort = () => feed([ABORTED, call]);
       signal.addEventListener("abort", abort);
       extra.cleanup = () => signal.removeEventListener("abort", abort);
     }
-    return asyncCall(event, extra);
+    const fields = [this.#id, POPUP, screenOf(), !!signal?.aborted, window, ...given(options?.timeoutMs)];
+    return asyncCall(CALL, fields, extra);
   }
   redirect(options) {
     if (!ready) return Promise.reject(notInitialized());
-    return asyncCall({ k: "call", op: "redirect", connection: this.#id, returnTo: options?.returnTo }, { owner: this });
+    return asyncCall(CALL, [this.#id, REDIRECT, ...given(options?.returnTo)], { owner: this });
   }
   accessToken() {
-    return asyncCall({ k: "call", op: "accessToken", connection: this.#id }, { owner: this });
+    return asyncCall(CALL, [this.#id, ACCESS_TOKEN], { owner: this });
   }
   refresh() {
-    return asyncCall({ k: "call", op: "refresh", connection: this.#id }, { owner: this });
+    return asyncCall(CALL, [this.#id, REFRESH], { owner: this });
   }
   tokens() {
-    return JSON.parse(wasm.tab_tokens(this.#id));
+    return JSON.parse(answer(core.tab_tokens(this.#id)));
   }
   get status() {
-    return wasm.tab_status(this.#id);
+    return answer(core.tab_status(this.#id));
   }
   requireReconnect() {
-    syncCall({ k: "call", op: "requireReconnect", connection: this.#id });
+    syncCall(CALL, [this.#id, REQUIRE_RECONNECT]);
   }
   disconnect() {
-    syncCall({ k: "call", op: "disconnect", connection: this.#id });
+    syncCall(CALL, [this.#id, DISCONNECT]);
   }
 }
 
@@ -535,24 +573,25 @@ function createButton(id) {
   wrapper.append(button, cancel, live);
   target.appendChild(wrapper);
   adoptButtonStyle(target);
-  button.addEventListener("click", () => feed({ k: "click", button: id, screen: screenOf() }));
-  cancel.addEventListener("click", () => feed({ k: "cancel", button: id }));
+  button.addEventListener("click", () => feed([CLICK, id, screenOf()]));
+  cancel.addEventListener("click", () => feed([CANCEL, id]));
   buttons.get(id).elements = { wrapper, button, cancel, live };
 }
 
-function drawButton(e) {
-  const elements = buttons.get(e.button)?.elements;
+/** A DRAW effect: `[DRAW, button, state, label, busy, inert, cancelLabel, cancelShown, announcement]`. */
+function drawButton([, id, state, label, busy, inert, cancelLabel, cancelShown, announcement]) {
+  const elements = buttons.get(id)?.elements;
   if (!elements) return;
   const { button, cancel, live } = elements;
   const attribute = (name, on, value = "true") => (on ? button.setAttribute(name, value) : button.removeAttribute(name));
-  button.textContent = e.label;
-  button.setAttribute("data-state", e.state);
-  attribute("aria-busy", e.busy);
-  button.disabled = e.busy;
-  attribute("aria-disabled", e.inert);
-  cancel.textContent = e.cancelLabel;
-  cancel.hidden = !e.cancelShown;
-  live.textContent = e.announcement;
+  button.textContent = label;
+  button.setAttribute("data-state", state);
+  attribute("aria-busy", busy);
+  button.disabled = busy;
+  attribute("aria-disabled", inert);
+  cancel.textContent = cancelLabel;
+  cancel.hidden = !cancelShown;
+  live.textContent = announcement;
 }
 
 /** `mountConnectButton(target, options)`: a native button driven by the core (src/machine/button.rs). */
@@ -569,20 +608,14 @@ export function mountConnectButton(target, options) {
   const connection = connectionIds.get(connect);
   const id = ++nextId;
   buttons.set(id, { target, options, connect, elements: null });
-  if (typeof options.onEvent === "function") handlers.button.set(id, options.onEvent);
+  if (typeof options.onEvent === "function") buttonHandlers.set(id, options.onEvent);
   try {
-    syncCall({
-      k: "mount",
-      button: id,
-      connection,
-      options: { mode: options.mode, labels: options.labels },
-      userAgent: navigator.userAgent,
-      returnTo: location.pathname + location.search + location.hash,
-    });
+    const returnTo = location.pathname + location.search + location.hash;
+    syncCall(MOUNT, [id, connection, { mode: options.mode, labels: options.labels }, navigator.userAgent, returnTo]);
   } catch (error) {
-    feed({ k: "destroy", button: id }); // a button the core made before a step failed goes again
+    feed([DESTROY, id]); // a button the core made before a step failed goes again
     buttons.delete(id);
-    handlers.button.delete(id);
+    buttonHandlers.delete(id);
     if (own) dropped.unregister(own), dropConnection(connection);
     throw error;
   }
@@ -591,14 +624,14 @@ export function mountConnectButton(target, options) {
       return buttons.get(id)?.elements?.button ?? null;
     },
     get state() {
-      return wasm.tab_button_state(id);
+      return answer(core.tab_button_state(id));
     },
     setState(state) {
-      syncCall({ k: "setState", button: id, state });
+      syncCall(SET_STATE, [id, state]);
     },
     destroy() {
       if (!buttons.has(id)) return;
-      feed({ k: "destroy", button: id });
+      feed([DESTROY, id]);
       if (own) dropped.unregister(own), dropConnection(connection);
     },
   };
@@ -647,11 +680,9 @@ export function defineConnectButton(tagName = "oauth-connect-button") {
         this.#button = null;
         if (!this.isConnected || !this.#config) return;
         const send = (type) => (detail) => this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+        // Every `label-<name>` attribute; the core takes the names it knows and ignores others.
         const labels = {};
-        for (const state of ["idle", "connecting", "connected", "reconnect", "error", "waiting", "cancel"]) {
-          const label = this.getAttribute(`label-${state}`);
-          if (label !== null) labels[state] = label;
-        }
+        for (const { name, value } of this.attributes) if (name.startsWith("label-")) labels[name.slice(6)] = value;
         this.#button = mountConnectButton(this.shadowRoot, {
           config: this.#config,
           mode: this.getAttribute("mode") ?? undefined,

@@ -5,7 +5,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::encoding::{form_parse, form_serialize};
+use crate::encoding::{form_parse, form_serialize_str};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::url::WebUrl;
 
@@ -21,7 +21,7 @@ impl ParamValue {
     fn into_text(self) -> String {
         match self {
             ParamValue::One(text) => text,
-            ParamValue::Many(items) => items.join(" "),
+            ParamValue::Many(items) => crate::encoding::join_spaced(&items),
         }
     }
 }
@@ -41,6 +41,17 @@ impl From<&str> for ParamValue {
 /// `http:` only on `localhost`, `127.0.0.1`, `[::1]`), or when a parameter would be sent twice
 /// (§3.1: "Request and response parameters MUST NOT be included more than once").
 pub fn build_authorize_url(endpoint: &str, params: Vec<(String, ParamValue)>) -> Result<String> {
+    let mut texts = Vec::with_capacity(params.len());
+    for (name, value) in params {
+        texts.push((name, value.into_text()));
+    }
+    build_authorize_url_str(endpoint, &borrow_pairs(&texts))
+}
+
+/// [`build_authorize_url`] for parameters that are one borrowed string each: what the flows
+/// build, with no owned copy made before the URL itself.
+#[inline(never)]
+pub fn build_authorize_url_str(endpoint: &str, params: &[(&str, &str)]) -> Result<String> {
     const ENDPOINT: &str = "the authorization endpoint";
     let url = WebUrl::parse(endpoint).map_err(|problem| ConnectError::field(ErrorCode::InvalidConfig, ENDPOINT, problem.describe()))?;
     let problem = if url.fragment.is_some() {
@@ -53,21 +64,37 @@ pub fn build_authorize_url(endpoint: &str, params: Vec<(String, ParamValue)>) ->
     if let Some(problem) = problem {
         return Err(ConnectError::field(ErrorCode::InvalidConfig, ENDPOINT, problem));
     }
-    let mut pairs = form_parse(url.query.unwrap_or(""));
-    pairs.reserve(params.len());
-    for (name, value) in params {
-        pairs.push((name, value.into_text()));
-    }
-    if let Some(name) = first_repeated_name(&pairs) {
-        return Err(ConnectError::field(ErrorCode::InvalidConfig, &quote_name(name), "is given more than once (RFC 6749 section 3.1)"));
+    let query = form_parse(url.query.unwrap_or(""));
+    let mut pairs = borrow_pairs(&query);
+    pairs.extend_from_slice(params);
+    if let Some(name) = first_repeated(&pairs) {
+        return Err(ConnectError::field(ErrorCode::InvalidConfig, &quote_name(name), REPEATED));
     }
     let mut built = url.origin_and_path();
     if url.query.is_some() || !pairs.is_empty() {
         built.push('?');
-        built.push_str(&form_serialize(&pairs));
+        built.push_str(&form_serialize_str(&pairs));
     }
     Ok(built)
 }
+
+/// Owned pairs, borrowed.
+#[inline(never)]
+fn borrow_pairs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    let mut borrowed = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        borrowed.push((name.as_str(), value.as_str()));
+    }
+    borrowed
+}
+
+/// [`first_repeated_name`] over borrowed pairs.
+fn first_repeated<'a>(pairs: &[(&'a str, &str)]) -> Option<&'a str> {
+    pairs.iter().enumerate().find(|(index, (name, _))| pairs[..*index].iter().any(|(earlier, _)| earlier == name)).map(|(_, (name, _))| *name)
+}
+
+/// Why a repeated parameter is refused ([RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1)).
+pub(crate) const REPEATED: &str = "is given more than once";
 
 /// The first name that appears twice. Quadratic, which is cheaper in code size than a set and
 /// fast for the dozen parameters an OAuth URL has.
@@ -176,28 +203,24 @@ pub struct CodeFlowRequest<'a> {
 /// ([RFC 6749 §4.1.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1),
 /// [RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636#section-4.3)).
 pub fn code_flow_url(request: &CodeFlowRequest<'_>) -> Result<String> {
-    let one = |name: &str, value: &str| (String::from(name), ParamValue::One(String::from(value)));
-    let mut params = alloc::vec![
-        one("response_type", "code"),
-        one("client_id", request.client_id),
-        one("redirect_uri", request.redirect_uri),
-    ];
+    let scope = crate::encoding::join_spaced(request.scope);
+    let mut params = alloc::vec![("response_type", "code"), ("client_id", request.client_id), ("redirect_uri", request.redirect_uri)];
     if !request.scope.is_empty() {
-        params.push((String::from("scope"), ParamValue::Many(request.scope.to_vec())));
+        params.push(("scope", &scope));
     }
-    params.push(one("state", request.state));
-    params.push(one("code_challenge", request.code_challenge));
-    params.push(one("code_challenge_method", crate::pkce::S256));
+    params.push(("state", request.state));
+    params.push(("code_challenge", request.code_challenge));
+    params.push(("code_challenge_method", crate::pkce::S256));
     if let Some(nonce) = request.nonce {
-        params.push(one("nonce", nonce));
+        params.push(("nonce", nonce));
     }
     if request.response_mode == crate::callback::ResponseMode::Fragment {
-        params.push(one("response_mode", "fragment"));
+        params.push(("response_mode", "fragment"));
     }
     for (name, value) in request.extra_params {
-        params.push(one(name, value));
+        params.push((name, value));
     }
-    build_authorize_url(request.endpoint, params)
+    build_authorize_url_str(request.endpoint, &params)
 }
 
 #[cfg(test)]

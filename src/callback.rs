@@ -120,7 +120,7 @@ pub fn parse_callback(url: &str, expect: &CallbackExpectation<'_>) -> Result<Cal
     if FOREIGN_RESPONSE_PARAMS.iter().any(|name| get(name).is_some()) {
         return Err(ConnectError::new(
             ErrorCode::InvalidCallback,
-            "the callback carries token, access_token, id_token or response: it is not an authorization code response",
+            "the callback has token, access_token, id_token or response: not a code response",
         ));
     }
     let state = String::from(get("state").unwrap_or(""));
@@ -144,7 +144,7 @@ pub fn check_response(url: &str, expect: &CallbackExpectation<'_>) -> Result<Vec
     let get = |name: &str| param(&params, name);
 
     if let Some(name) = first_repeated_name(&params) {
-        return Err(ConnectError::field(ErrorCode::DuplicateParameter, &quote_name(name), "appears more than once in the callback (RFC 6749 section 3.1)"));
+        return Err(ConnectError::field(ErrorCode::DuplicateParameter, &quote_name(name), crate::authorize::REPEATED));
     }
     if let Some(error) = get("error") {
         return Err(authorization_error(error, get("error_description"), get("error_uri")));
@@ -153,14 +153,14 @@ pub fn check_response(url: &str, expect: &CallbackExpectation<'_>) -> Result<Vec
     if state.is_empty() || !constant_time_eq(state, expect.state) {
         return Err(ConnectError::new(
             ErrorCode::StateMismatch,
-            "the callback's state is missing or is not the one this request sent (possible CSRF)",
+            "the callback's state is missing or not this request's (possible CSRF)",
         ));
     }
     if let (Some(expected), Some(received)) = (expect.issuer, get("iss")) {
         if received != expected {
             return Err(ConnectError::new(
                 ErrorCode::IssuerMismatch,
-                "the callback's iss is not the expected issuer (possible mix-up attack, RFC 9207)",
+                "the callback's iss is not the expected issuer (possible mix-up)",
             ));
         }
     }

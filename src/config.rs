@@ -50,10 +50,15 @@ pub struct ConnectConfig {
     pub timeout_ms: u32,
     pub refresh_skew_ms: u32,
     pub token_storage: TokenStorage,
+    /// [`ConnectConfig::connection_key`], made once by `parse` (it is asked for on every status).
+    key: alloc::rc::Rc<String>,
 }
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
 pub const DEFAULT_REFRESH_SKEW_MS: u32 = 60_000;
+
+/// The `kind`s, in the order of [`ProviderConfig`]'s variants.
+const KINDS: [&str; 5] = ["oauth2", "oidc", "torque", "turnqey", "liquid"];
 
 /// Parameters the library sets itself; `extraParams` may not override them.
 const RESERVED_PARAMS: [&str; 9] =
@@ -110,12 +115,14 @@ impl ConnectConfig {
     pub fn parse(fields: &dyn Fields) -> Result<Self> {
         refuse_server_side_material(fields)?;
         let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
-        let provider = match opt_str(fields, "kind", ErrorCode::InvalidConfig)? {
-            Some("oauth2") => ProviderConfig::OAuth2(oauth2::read_config(&mut read)),
-            Some("oidc") => ProviderConfig::Oidc(oidc::read_config(&mut read)),
-            Some("torque") => ProviderConfig::Torque(torque::read_config(&mut read)),
-            Some("turnqey") => ProviderConfig::Turnqey(turnqey::read_config(&mut read)),
-            Some("liquid") => ProviderConfig::Liquid(liquid::read_config(&mut read)),
+        let kind = opt_str(fields, "kind", ErrorCode::InvalidConfig)?;
+        // One comparison loop instead of one comparison per arm.
+        let provider = match kind.and_then(|kind| KINDS.iter().position(|known| *known == kind)) {
+            Some(0) => ProviderConfig::OAuth2(oauth2::read_config(&mut read)),
+            Some(1) => ProviderConfig::Oidc(oidc::read_config(&mut read)),
+            Some(2) => ProviderConfig::Torque(torque::read_config(&mut read)),
+            Some(3) => ProviderConfig::Turnqey(turnqey::read_config(&mut read)),
+            Some(4) => ProviderConfig::Liquid(liquid::read_config(&mut read)),
             _ => {
                 return Err(ConnectError::new(
                     ErrorCode::InvalidConfig,
@@ -129,18 +136,19 @@ impl ConnectConfig {
             1 => TokenStorage::Session,
             _ => TokenStorage::Memory,
         };
-        read.finish(ConnectConfig { provider: alloc::rc::Rc::new(provider), timeout_ms, refresh_skew_ms, token_storage })
+        let key = alloc::rc::Rc::new(make_connection_key(&provider));
+        read.finish(ConnectConfig { provider: alloc::rc::Rc::new(provider), timeout_ms, refresh_skew_ms, token_storage, key })
     }
 
     /// The contract's `provider` name of the result.
     pub fn kind(&self) -> &'static str {
-        match *self.provider {
-            ProviderConfig::OAuth2(_) => "oauth2",
-            ProviderConfig::Oidc(_) => "oidc",
-            ProviderConfig::Torque(_) => "torque",
-            ProviderConfig::Turnqey(_) => "turnqey",
-            ProviderConfig::Liquid(_) => "liquid",
-        }
+        KINDS[match *self.provider {
+            ProviderConfig::OAuth2(_) => 0,
+            ProviderConfig::Oidc(_) => 1,
+            ProviderConfig::Torque(_) => 2,
+            ProviderConfig::Turnqey(_) => 3,
+            ProviderConfig::Liquid(_) => 4,
+        }]
     }
 
     /// The OAuth client id (empty for the kinds whose backend holds the client).
@@ -181,26 +189,38 @@ impl ConnectConfig {
     /// Identifies one connection: the same account at the same provider for the same client.
     /// Tabs share tokens, refresh locks and stored token sets under this key.
     pub fn connection_key(&self) -> String {
-        let (server, client) = match &*self.provider {
-            ProviderConfig::OAuth2(config) => (
-                match &config.code_handling {
-                    CodeHandling::TokenEndpoint(endpoint) => endpoint.as_str(),
-                    _ => config.authorization_endpoint.as_str(),
-                },
-                config.client_id.as_str(),
-            ),
-            ProviderConfig::Oidc(config) => (config.issuer.as_str(), config.client_id.as_str()),
-            ProviderConfig::Torque(config) => (config.session_endpoint.as_str(), config.external_user_id.as_deref().unwrap_or("")),
-            ProviderConfig::Turnqey(config) => (config.authorize_url.as_str(), config.identity.as_str()),
-            ProviderConfig::Liquid(config) => (config.base_url.as_str(), config.public_api_key.as_str()),
-        };
-        let mut key = String::from(self.kind());
-        for part in [server, client] {
-            key.push(' ');
-            key.push_str(part);
-        }
-        key
+        String::from(self.connection_key_str())
     }
+
+    /// [`ConnectConfig::connection_key`], borrowed.
+    pub fn connection_key_str(&self) -> &str {
+        &self.key
+    }
+}
+
+/// `kind server client`: see [`ConnectConfig::connection_key`].
+#[inline(never)]
+fn make_connection_key(provider: &ProviderConfig) -> String {
+    let (kind, server, client) = match provider {
+        ProviderConfig::OAuth2(config) => (
+            "oauth2",
+            match &config.code_handling {
+                CodeHandling::TokenEndpoint(endpoint) => endpoint.as_str(),
+                _ => config.authorization_endpoint.as_str(),
+            },
+            config.client_id.as_str(),
+        ),
+        ProviderConfig::Oidc(config) => ("oidc", config.issuer.as_str(), config.client_id.as_str()),
+        ProviderConfig::Torque(config) => ("torque", config.session_endpoint.as_str(), config.external_user_id.as_deref().unwrap_or("")),
+        ProviderConfig::Turnqey(config) => ("turnqey", config.authorize_url.as_str(), config.identity.as_str()),
+        ProviderConfig::Liquid(config) => ("liquid", config.base_url.as_str(), config.public_api_key.as_str()),
+    };
+    let mut key = String::from(kind);
+    for part in [server, client] {
+        key.push(' ');
+        key.push_str(part);
+    }
+    key
 }
 
 fn insecure(message: &'static str) -> ConnectError {
@@ -213,27 +233,39 @@ fn insecure(message: &'static str) -> ConnectError {
 fn refuse_server_side_material(fields: &dyn Fields) -> Result<()> {
     if fields.field("clientSecret").is_some() || fields.field("client_secret").is_some() {
         return Err(insecure(
-            "clientSecret must not be in a browser config, where every user can read it: keep it on your server and redeem the code there (exchangeEndpoint)",
+            "clientSecret is readable by every user of a browser app: keep it on your server (exchangeEndpoint)",
         ));
     }
     if opt_str(fields, "grant", ErrorCode::InvalidConfig)? == Some("client_credentials") {
         return Err(insecure(
-            "the client_credentials grant needs a client secret: run it on your server, not in a browser",
+            "the client_credentials grant needs a secret: run it on your server",
         ));
     }
-    if fields.entries().iter().any(|(_, value)| any_string(value, |text| text.trim_start().starts_with("sk_"))) {
+    if fields.entries().iter().any(|(_, value)| any_string(value, is_secret_key)) {
         return Err(insecure(
-            "a secret key (sk_...) must not be in a browser config, where every user can read it: use it on your server",
+            "a secret key (sk_...) is readable by every user of a browser app: keep it on your server",
         ));
     }
     Ok(())
+}
+
+/// `sk_` after any leading whitespace (`trim_start().starts_with("sk_")`, without core's
+/// pattern searcher).
+fn is_secret_key(text: &str) -> bool {
+    for (index, character) in text.char_indices() {
+        if !character.is_whitespace() {
+            return text.as_bytes().get(index..).is_some_and(|rest| rest.starts_with(b"sk_"));
+        }
+    }
+    false
 }
 
 /// An absolute `https:` URL (plain `http:` only on loopback), without a fragment.
 pub(crate) fn url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
     let Some(text) = opt_str(fields, name, ErrorCode::InvalidConfig)? else { return Ok(None) };
     check_url(text, name)?;
-    Ok(Some(String::from(text.trim())))
+    // `check_url` refused any other whitespace at the ends (`WebUrl::parse` trims ASCII only).
+    Ok(Some(String::from(text.trim_ascii())))
 }
 
 pub(crate) fn check_url(text: &str, name: &str) -> Result<()> {
@@ -276,7 +308,7 @@ pub(crate) fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, Str
             return Err(ConnectError::field(
                 ErrorCode::InvalidConfig,
                 &crate::authorize::quote_name(name),
-                "is set by the library and cannot be in extraParams",
+                "is set by the library, not by extraParams",
             ));
         }
         match value {
@@ -361,6 +393,13 @@ mod tests {
         let ProviderConfig::Oidc(oidc) = &*config.provider else { panic!() };
         assert_eq!(oidc.scope, vec!["openid", "profile", "email"]);
         assert_eq!(config.issuer(), Some("https://id.example"));
+    }
+
+    #[test]
+    fn secret_keys_are_found_as_trim_start_finds_them() {
+        for text in ["sk_1", " \u{a0}\u{3000}\tsk_", "sk", "s k_", "xsk_", "", "\u{85}sk_x", " ś"] {
+            assert_eq!(is_secret_key(text), text.trim_start().starts_with("sk_"), "{text:?}");
+        }
     }
 
     #[test]
@@ -456,7 +495,7 @@ pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(Strin
     let mut read = Reader::new(document, code);
     let named = opt_str(document, "issuer", code);
     if read.take(named) != Some(issuer) {
-        read.invalid("the provider's discovery document names another issuer than the configured one");
+        read.invalid("the discovery document's issuer is not the configured issuer");
     }
     let authorization = read.req("authorization_endpoint");
     let token = read.req("token_endpoint");
@@ -473,7 +512,7 @@ pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(Strin
 
 /// The discovery document's URL: `{issuer}/.well-known/openid-configuration`.
 pub fn discovery_url(issuer: &str) -> String {
-    let mut url = String::from(issuer.trim_end_matches('/'));
+    let mut url = String::from(crate::encoding::trim_end_byte(issuer, b'/'));
     url.push_str("/.well-known/openid-configuration");
     url
 }

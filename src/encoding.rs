@@ -34,7 +34,7 @@ pub fn base64url(bytes: &[u8]) -> String {
 /// that leaves a lone character, or unused bits of the last character that are not zero (a
 /// non-canonical encoding).
 pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=').as_bytes();
+    let text = trim_end_byte(text, b'=').as_bytes();
     if text.len() % 4 == 1 {
         return None;
     }
@@ -123,15 +123,24 @@ fn push_form_pair(out: &mut String, name: &str, value: &str) {
 /// Parse `k=v&k=v` as `URLSearchParams` does: empty sequences are skipped, a sequence without
 /// `=` is a name with an empty value, `+` is a space, `%XX` is decoded (a malformed escape is
 /// kept literally), and bytes that are not UTF-8 become U+FFFD.
+#[inline(never)]
 pub fn form_parse(input: &str) -> Vec<(String, String)> {
-    input
-        .split('&')
-        .filter(|sequence| !sequence.is_empty())
-        .map(|sequence| match sequence.split_once('=') {
-            Some((name, value)) => (form_decode(name), form_decode(value)),
-            None => (form_decode(sequence), String::new()),
-        })
-        .collect()
+    let mut pairs = Vec::new();
+    for_each_sequence(input, &mut |_, name, value| pairs.push((form_decode(name), form_decode(value))));
+    pairs
+}
+
+/// The one scanner of a query or fragment: `each(sequence, name, value)` for every non-empty
+/// `&`-separated sequence, cut at its first `=` (no `=`: the whole sequence is the name), all
+/// still encoded.
+#[inline(never)]
+pub(crate) fn for_each_sequence<'a>(input: &'a str, each: &mut dyn FnMut(&'a str, &'a str, &'a str)) {
+    for sequence in input.split('&') {
+        if !sequence.is_empty() {
+            let (name, value) = sequence.split_once('=').unwrap_or((sequence, ""));
+            each(sequence, name, value);
+        }
+    }
 }
 
 /// One name or value of a form: `+` is a space, `%XX` is decoded (a malformed escape is kept
@@ -158,7 +167,55 @@ pub(crate) fn form_decode(text: &str) -> String {
         }
         index += 1;
     }
-    String::from_utf8_lossy(&decoded).into_owned()
+    utf8_lossy(&decoded)
+}
+
+/// `String::from_utf8_lossy` without core's chunk iterator: each maximal invalid subpart becomes
+/// one U+FFFD ([WHATWG Encoding, UTF-8 decode](https://encoding.spec.whatwg.org/#utf-8-decode)),
+/// as `Utf8Error::error_len` measures it.
+fn utf8_lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match core::str::from_utf8(bytes) {
+            Ok(text) => {
+                out.push_str(text);
+                return out;
+            }
+            Err(error) => {
+                let (valid, rest) = bytes.split_at(error.valid_up_to());
+                out.push_str(core::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{FFFD}');
+                match error.error_len() {
+                    Some(length) => bytes = rest.get(length..).unwrap_or_default(),
+                    None => return out,
+                }
+            }
+        }
+    }
+}
+
+/// `text` without the copies of the ASCII `byte` at its end (`trim_end_matches`, without core's
+/// pattern searcher).
+pub fn trim_end_byte(text: &str, byte: u8) -> &str {
+    let mut end = text.len();
+    while end > 0 && text.as_bytes()[end - 1] == byte {
+        end -= 1;
+    }
+    // An ASCII byte ends a character, so `end` is a boundary.
+    text.get(..end).unwrap_or(text)
+}
+
+/// `items` joined by single spaces (a scope, [RFC 6749 §3.3](https://www.rfc-editor.org/rfc/rfc6749#section-3.3)),
+/// by a push loop: `[String]::join` brings a generic copier of its own.
+pub fn join_spaced(items: &[String]) -> String {
+    let mut out = String::new();
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push(' ');
+        }
+        out.push_str(item);
+    }
+    out
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
@@ -198,6 +255,29 @@ pub fn parse_decimal(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_decoding_matches_std() {
+        let cases: [&[u8]; 9] = [b"plain", b"\xff", b"a\xc3", b"\xe2\x82", b"\xe2\x82x\xac", b"\xf0\x9f\x98\x80\xed\xa0\x80z", b"\xc0\xaf", b"\xf4\x90\x80\x80", b""];
+        for bytes in cases {
+            assert_eq!(utf8_lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn trims_like_std() {
+        for text in ["", "=", "ab==", "a=b", "é=", "==é"] {
+            assert_eq!(trim_end_byte(text, b'='), text.trim_end_matches('='));
+        }
+    }
+
+    #[test]
+    fn joins_like_std() {
+        for items in [&[][..], &["a"][..], &["a", "", "b"][..], &["", ""][..]] {
+            let owned: Vec<String> = items.iter().map(|item| String::from(*item)).collect();
+            assert_eq!(join_spaced(&owned), items.join(" "));
+        }
+    }
     use alloc::string::ToString;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -5,9 +5,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::encoding::form_parse;
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{req_string, Fields, Reader, Value};
+use crate::fields::{Fields, Reader, Value};
 use crate::url::WebUrl;
 
 /// A redirect transaction lives this long in `sessionStorage` (the contract's 10 minutes).
@@ -48,29 +47,35 @@ pub struct Transaction {
     pub liquid_session: Option<(String, crate::secret::Secret)>,
 }
 
+/// A stored transaction that cannot be read back.
+const DAMAGED: &str = "the stored transaction is damaged";
+
 impl Transaction {
     pub fn from_fields(fields: &dyn Fields) -> Result<Transaction> {
         let code = ErrorCode::UnknownState;
-        let Some(Value::Record(config)) = fields.field("config") else {
-            return Err(ConnectError::new(code, "the stored transaction is damaged"));
-        };
-        let state = req_string(fields, "state", code)?;
-        let verifier = crate::pkce::PkceVerifier::parse(req_string(fields, "verifier", code)?)?;
         let mut read = Reader::new(fields, code);
-        let transaction = Transaction {
-            state,
-            verifier,
-            nonce: read.opt("nonce"),
-            created_at_ms: read.number("createdAt").unwrap_or(0.0),
-            return_to: read.opt("returnTo"),
-            token_endpoint: read.opt("tokenEndpoint"),
-            config: config.clone(),
-            liquid_session: match (read.opt("liquidSessionId"), read.opt("liquidSessionSecret")) {
-                (Some(id), Some(secret)) => Some((id, crate::secret::Secret::new(secret))),
-                _ => None,
-            },
+        let config = match fields.field("config") {
+            Some(Value::Record(config)) => config.clone(),
+            _ => {
+                read.invalid(DAMAGED);
+                Vec::new()
+            }
         };
-        read.finish(transaction)
+        let state = read.req("state");
+        let verifier = crate::pkce::PkceVerifier::parse(read.req("verifier")).map(Some);
+        let verifier = read.take(verifier);
+        let nonce = read.opt("nonce");
+        let created_at_ms = read.number("createdAt").unwrap_or(0.0);
+        let return_to = read.opt("returnTo");
+        let token_endpoint = read.opt("tokenEndpoint");
+        let liquid_session = match (read.opt("liquidSessionId"), read.opt("liquidSessionSecret")) {
+            (Some(id), Some(secret)) => Some((id, crate::secret::Secret::new(secret))),
+            _ => None,
+        };
+        read.finish(())?;
+        // Without a verifier a problem was kept above, so this error is never the one returned.
+        let verifier = verifier.ok_or_else(|| ConnectError::new(code, DAMAGED))?;
+        Ok(Transaction { state, verifier, nonce, created_at_ms, return_to, token_endpoint, config, liquid_session })
     }
 
     pub fn is_expired(&self, now_ms: f64) -> bool {
@@ -129,8 +134,8 @@ pub fn strip_oauth_params(url: &str) -> Option<String> {
 /// Liquid's session id): they leave the address bar too, once the flow's kind is known.
 pub fn provider_response_params(kind: &str) -> &'static [&'static str] {
     match kind {
-        "turnqey" => &["collection", "identity", "platform", "status"],
-        "liquid" => &["session_id"],
+        "turnqey" => crate::providers::turnqey::RESPONSE_PARAMS,
+        "liquid" => crate::providers::liquid::RESPONSE_PARAMS,
         _ => &[],
     }
 }
@@ -145,17 +150,16 @@ pub fn strip_params(url: &str, names: &[&str]) -> Option<String> {
         // The kept segments, as written, after `mark`; nothing at all when none is kept.
         let start = cleaned.len();
         cleaned.push(mark);
-        for segment in component.split('&').filter(|segment| !segment.is_empty()) {
-            let name = crate::encoding::form_decode(segment.split_once('=').map_or(segment, |(name, _)| name));
-            if names.contains(&name.as_str()) {
+        crate::encoding::for_each_sequence(component, &mut |segment, name, _| {
+            if names.contains(&crate::encoding::form_decode(name).as_str()) {
                 changed = true;
-                continue;
+                return;
             }
             if cleaned.len() > start + 1 {
                 cleaned.push('&');
             }
             cleaned.push_str(segment);
-        }
+        });
         if cleaned.len() == start + 1 {
             cleaned.truncate(start);
         }
@@ -170,16 +174,17 @@ pub fn callback_state(url: &str) -> Option<String> {
     let mut has_response = false;
     let mut state = None;
     for component in [query, fragment].into_iter().flatten() {
-        for (name, value) in form_parse(component) {
-            match name.as_str() {
-                "state" => {
-                    has_response = true;
-                    state.get_or_insert(value);
+        // Only names are decoded, and the first state's value.
+        crate::encoding::for_each_sequence(component, &mut |_, name, value| match crate::encoding::form_decode(name).as_str() {
+            "state" => {
+                has_response = true;
+                if state.is_none() {
+                    state = Some(crate::encoding::form_decode(value));
                 }
-                "code" | "error" => has_response = true,
-                _ => {}
             }
-        }
+            "code" | "error" => has_response = true,
+            _ => {}
+        });
     }
     has_response.then(|| state.unwrap_or_default())
 }
@@ -187,7 +192,7 @@ pub fn callback_state(url: &str) -> Option<String> {
 /// `returnTo` must stay on the app's origin: a path (`/account?tab=1`) or an absolute URL of the
 /// same origin. Anything else would make the callback an open redirector.
 pub fn check_return_to(return_to: &str, page_origin: &str) -> Result<()> {
-    let refused = || ConnectError::new(ErrorCode::InvalidConfig, "returnTo must be a path or a URL on this app's own origin");
+    let refused = || ConnectError::new(ErrorCode::InvalidConfig, "returnTo must be a path or URL on this app's origin");
     if return_to.starts_with('/') {
         if return_to.starts_with("//") || return_to.starts_with("/\\") || return_to.bytes().any(|b| b < b' ' || b == b'\\') {
             return Err(refused());

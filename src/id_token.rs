@@ -26,7 +26,7 @@ pub fn jwt_payload(token: &str) -> Result<Vec<u8>> {
         .filter(|(_payload, signature)| !signature.contains('.'))
         .map(|(payload, _signature)| payload);
     let Some(payload) = payload else {
-        return Err(invalid("the ID token is not a compact JWT (three dot-separated parts)"));
+        return Err(invalid("the ID token is not a compact JWT"));
     };
     crate::encoding::base64url_decode(payload).ok_or_else(|| invalid("the ID token's payload is not base64url"))
 }
@@ -69,7 +69,7 @@ pub fn check_claims(claims: &dyn Fields, expect: &IdTokenExpectation<'_>) -> Res
     if let Some(nonce) = expect.nonce {
         let received = opt_str(claims, "nonce", code);
         if !crate::state::constant_time_eq(read.take(received).unwrap_or_default(), nonce) {
-            read.invalid("the ID token's nonce is not the one this request sent (possible replay)");
+            read.invalid("the ID token's nonce is not this request's (possible replay)");
         }
     }
     let subject = read.opt("sub").unwrap_or_default();

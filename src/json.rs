@@ -109,8 +109,38 @@ pub fn parse_object(text: &str) -> Result<Vec<(String, Value)>, JsonError> {
 /// `O(n log n)`, so safe on objects with many keys.
 pub fn duplicate_key(pairs: &[(String, Value)]) -> Option<&str> {
     let mut names: Vec<&str> = pairs.iter().map(|(name, _)| name.as_str()).collect();
-    names.sort_unstable();
+    heapsort(&mut names);
     names.windows(2).find(|pair| pair.first() == pair.last()).and_then(|pair| pair.first().copied())
+}
+
+/// Sort in place. A heapsort: `O(n log n)` in every case, in a few hundred bytes of wasm where
+/// `sort_unstable` brings about 3.7 KB of sorting networks and partitions for this one use.
+fn heapsort(names: &mut [&str]) {
+    /// Move `names[root]` down until it is no smaller than its children in `names[..end]`.
+    fn sift_down(names: &mut [&str], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && names[child] < names[child + 1] {
+                child += 1;
+            }
+            if names[root] >= names[child] {
+                return;
+            }
+            names.swap(root, child);
+            root = child;
+        }
+    }
+    let len = names.len();
+    for root in (0..len / 2).rev() {
+        sift_down(names, root, len);
+    }
+    for end in (1..len).rev() {
+        names.swap(0, end);
+        sift_down(names, 0, end);
+    }
 }
 
 struct Parser<'a> {
@@ -151,8 +181,8 @@ impl Parser<'_> {
     /// A value at the current position (whitespace already skipped); `depth` containers are open.
     fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
         match self.peek() {
-            Some(b'{') => self.object(depth + 1),
-            Some(b'[') => self.array(depth + 1),
+            Some(b'{') => self.container(depth + 1, true),
+            Some(b'[') => self.container(depth + 1, false),
             Some(b'"') => self.string().map(Value::Text),
             Some(b't') => self.literal(b"true", Value::Bool(true)),
             Some(b'f') => self.literal(b"false", Value::Bool(false)),
@@ -162,69 +192,50 @@ impl Parser<'_> {
         }
     }
 
-    /// [RFC 8259 §5](https://www.rfc-editor.org/rfc/rfc8259#section-5).
-    fn array(&mut self, depth: usize) -> Result<Value, JsonError> {
+    /// An array ([RFC 8259 §5](https://www.rfc-editor.org/rfc/rfc8259#section-5)) or, when
+    /// `object`, an object ([§4](https://www.rfc-editor.org/rfc/rfc8259#section-4): every pair
+    /// is kept); one loop for both, as they differ only in the name before each value.
+    fn container(&mut self, depth: usize, object: bool) -> Result<Value, JsonError> {
         if depth > MAX_DEPTH {
             return Err(JsonError::TooDeep);
         }
         self.pos += 1;
-        let mut items = Vec::new();
+        let close = if object { b'}' } else { b']' };
+        let (mut items, mut pairs) = (Vec::new(), Vec::new());
         self.skip_whitespace();
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.pos += 1;
-            return Ok(Value::List(items));
-        }
-        loop {
-            self.skip_whitespace();
-            items.push(self.value(depth)?);
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
+        } else {
+            loop {
+                self.skip_whitespace();
+                if object {
+                    if self.peek() != Some(b'"') {
+                        return Err(self.unexpected());
+                    }
+                    let name = self.string()?;
+                    self.skip_whitespace();
+                    if self.peek() != Some(b':') {
+                        return Err(self.unexpected());
+                    }
                     self.pos += 1;
-                    return Ok(Value::List(items));
+                    self.skip_whitespace();
+                    let value = self.value(depth)?;
+                    pairs.push((name, value));
+                } else {
+                    items.push(self.value(depth)?);
                 }
-                _ => return Err(self.unexpected()),
-            }
-        }
-    }
-
-    /// [RFC 8259 §4](https://www.rfc-editor.org/rfc/rfc8259#section-4): every pair is kept.
-    fn object(&mut self, depth: usize) -> Result<Value, JsonError> {
-        if depth > MAX_DEPTH {
-            return Err(JsonError::TooDeep);
-        }
-        self.pos += 1;
-        let mut pairs = Vec::new();
-        self.skip_whitespace();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(Value::Record(pairs));
-        }
-        loop {
-            self.skip_whitespace();
-            if self.peek() != Some(b'"') {
-                return Err(self.unexpected());
-            }
-            let name = self.string()?;
-            self.skip_whitespace();
-            if self.peek() != Some(b':') {
-                return Err(self.unexpected());
-            }
-            self.pos += 1;
-            self.skip_whitespace();
-            let value = self.value(depth)?;
-            pairs.push((name, value));
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Value::Record(pairs));
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(byte) if byte == close => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected()),
                 }
-                _ => return Err(self.unexpected()),
             }
         }
+        Ok(if object { Value::Record(pairs) } else { Value::List(items) })
     }
 
     /// [RFC 8259 §7](https://www.rfc-editor.org/rfc/rfc8259#section-7). Runs without escapes are
@@ -234,19 +245,14 @@ impl Parser<'_> {
         let mut out = String::new();
         let mut run = self.pos;
         loop {
-            // Skip to the next byte that ends, escapes or breaks the run, in one tight scan.
-            let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
-            self.pos += rest.iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20).unwrap_or(rest.len());
             match self.peek() {
                 None => return Err(JsonError::UnexpectedEnd),
-                Some(b'"') => {
+                Some(byte @ (b'"' | b'\\')) => {
                     out.push_str(self.text.get(run..self.pos).ok_or(JsonError::UnexpectedCharacter)?);
                     self.pos += 1;
-                    return Ok(out);
-                }
-                Some(b'\\') => {
-                    out.push_str(self.text.get(run..self.pos).ok_or(JsonError::UnexpectedCharacter)?);
-                    self.pos += 1;
+                    if byte == b'"' {
+                        return Ok(out);
+                    }
                     out.push(self.escape()?);
                     run = self.pos;
                 }
@@ -295,14 +301,9 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let mut unit = 0u32;
         for _ in 0..4 {
-            let digit = match self.peek() {
-                Some(byte @ b'0'..=b'9') => byte - b'0',
-                Some(byte @ b'a'..=b'f') => byte - b'a' + 10,
-                Some(byte @ b'A'..=b'F') => byte - b'A' + 10,
-                None => return Err(JsonError::UnexpectedEnd),
-                Some(_) => return Err(JsonError::InvalidEscape),
-            };
-            unit = unit << 4 | u32::from(digit);
+            let byte = self.peek().ok_or(JsonError::UnexpectedEnd)?;
+            let digit = char::from(byte).to_digit(16).ok_or(JsonError::InvalidEscape)?;
+            unit = unit << 4 | digit;
             self.pos += 1;
         }
         Ok(unit)
@@ -315,48 +316,45 @@ impl Parser<'_> {
         if negative {
             self.pos += 1;
         }
+        match self.peek() {
+            None => return Err(JsonError::UnexpectedEnd),
+            Some(b'0') if matches!(self.text.as_bytes().get(self.pos + 1), Some(b'0'..=b'9')) => {
+                return Err(JsonError::InvalidNumber)
+            }
+            Some(b'0'..=b'9') => {}
+            Some(_) => return Err(JsonError::InvalidNumber),
+        }
         // The value is `mantissa × 10^exponent`; the mantissa keeps the first 19 significant
         // digits (it cannot overflow a u64), later ones only move the exponent. Dropping them
-        // costs at most 1e-18 of relative error.
-        let mut mantissa = 0u64;
-        let mut digits = 0u32;
-        let mut exponent = 0i64;
-        match self.peek() {
-            Some(b'0') => {
-                self.pos += 1;
-                if let Some(b'0'..=b'9') = self.peek() {
-                    return Err(JsonError::InvalidNumber);
-                }
-            }
-            Some(b'1'..=b'9') => {
-                while let Some(byte @ b'0'..=b'9') = self.peek() {
+        // costs at most 1e-18 of relative error. One loop reads the whole part, then (after a
+        // `.`, `fraction`) the fraction.
+        let (mut mantissa, mut digits, mut exponent) = (0u64, 0u32, 0i64);
+        let mut fraction = false;
+        loop {
+            match self.peek() {
+                Some(byte @ b'0'..=b'9') => {
                     self.pos += 1;
                     if digits < 19 {
                         mantissa = mantissa * 10 + u64::from(byte - b'0');
-                        digits += 1;
-                    } else {
+                        // Leading zeros (`0.000123`) are not significant.
+                        if mantissa != 0 {
+                            digits += 1;
+                        }
+                        if fraction {
+                            exponent -= 1;
+                        }
+                    } else if !fraction {
                         exponent += 1;
                     }
                 }
-            }
-            None => return Err(JsonError::UnexpectedEnd),
-            Some(_) => return Err(JsonError::InvalidNumber),
-        }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(JsonError::InvalidNumber);
-            }
-            while let Some(byte @ b'0'..=b'9') = self.peek() {
-                self.pos += 1;
-                if digits < 19 {
-                    mantissa = mantissa * 10 + u64::from(byte - b'0');
-                    exponent -= 1;
-                    // Leading zeros (`0.000123`) are not significant.
-                    if mantissa != 0 {
-                        digits += 1;
+                Some(b'.') if !fraction => {
+                    self.pos += 1;
+                    fraction = true;
+                    if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                        return Err(JsonError::InvalidNumber);
                     }
                 }
+                _ => break,
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -598,50 +596,31 @@ impl<'a> JsonWriter<'a> {
 
     /// A whole value, as `JSON.stringify` would write it: `Value::Other` is `null`;
     /// `Value::Absent` is `null` in a list or alone and leaves its pair out of a record.
-    /// Iterative (an explicit stack), so any depth is fine.
+    /// Recursive: a value is at most [`MAX_DEPTH`] deep when parsed, and the core wraps it in
+    /// a few levels at most.
     pub fn value(&mut self, value: &Value) {
-        enum Frame<'v> {
-            List(core::slice::Iter<'v, Value>),
-            Record(core::slice::Iter<'v, (String, Value)>),
-        }
-        let mut stack: Vec<Frame> = Vec::new();
-        let mut next = Some(value);
-        loop {
-            match next.take() {
-                Some(Value::List(items)) => {
-                    self.begin_array();
-                    stack.push(Frame::List(items.iter()));
+        match value {
+            Value::List(items) => {
+                self.begin_array();
+                for item in items {
+                    self.value(item);
                 }
-                Some(Value::Record(pairs)) => {
-                    self.begin_object();
-                    stack.push(Frame::Record(pairs.iter()));
-                }
-                Some(Value::Text(text)) => self.string(text),
-                Some(Value::Number(number)) => self.number(*number),
-                Some(Value::Bool(value)) => self.bool(*value),
-                Some(Value::Absent | Value::Other) => self.null(),
-                None => {}
+                self.end_array();
             }
-            let Some(frame) = stack.last_mut() else { return };
-            match frame {
-                Frame::List(items) => match items.next() {
-                    Some(item) => next = Some(item),
-                    None => {
-                        stack.pop();
-                        self.end_array();
-                    }
-                },
-                Frame::Record(pairs) => match pairs.find(|(_, item)| !matches!(item, Value::Absent)) {
-                    Some((name, item)) => {
+            Value::Record(pairs) => {
+                self.begin_object();
+                for (name, item) in pairs {
+                    if !matches!(item, Value::Absent) {
                         self.key(name);
-                        next = Some(item);
+                        self.value(item);
                     }
-                    None => {
-                        stack.pop();
-                        self.end_object();
-                    }
-                },
+                }
+                self.end_object();
             }
+            Value::Text(text) => self.string(text),
+            Value::Number(number) => self.number(*number),
+            Value::Bool(value) => self.bool(*value),
+            Value::Absent | Value::Other => self.null(),
         }
     }
 }
@@ -659,35 +638,21 @@ const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 pub fn push_string(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
     out.push('"');
-    // Runs that need no escape are copied whole; `text` is cut only before ASCII bytes or
-    // before the three bytes of U+2028/U+2029, so every run is whole UTF-8.
-    let bytes = text.as_bytes();
-    let (mut run, mut index) = (0, 0);
-    while index < bytes.len() {
-        let (code, width) = match bytes[index] {
-            byte @ (b'"' | b'\\' | 0x00..=0x1f) => (u32::from(byte), 1),
-            0xe2 if bytes.get(index + 1) == Some(&0x80) && matches!(bytes.get(index + 2), Some(0xa8 | 0xa9)) => {
-                (0x2000 | u32::from(bytes[index + 2] & 0x2f), 3)
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
             }
-            _ => {
-                index += 1;
-                continue;
+            '\0'..='\u{1f}' | '\u{2028}' | '\u{2029}' => {
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(HEX_LOWER[(c as usize >> shift) & 0xf] as char);
+                }
             }
-        };
-        out.push_str(text.get(run..index).unwrap_or_default());
-        if code == u32::from(b'"') || code == u32::from(b'\\') {
-            out.push('\\');
-            out.push(code as u8 as char);
-        } else {
-            out.push_str("\\u");
-            for shift in [12, 8, 4, 0] {
-                out.push(HEX_LOWER[(code >> shift & 0xf) as usize] as char);
-            }
+            _ => out.push(c),
         }
-        index += width;
-        run = index;
     }
-    out.push_str(text.get(run..).unwrap_or_default());
     out.push('"');
 }
 
@@ -717,30 +682,28 @@ pub fn push_number(out: &mut String, number: f64) {
     push_general(out, magnitude)
 }
 
-/// The digits of a finite, positive, non-integral (or huge) `magnitude`.
+/// The digits of a finite, positive, non-integral (or huge) `magnitude`: the first of 15, 16
+/// or 17 significant digits that reads back as it; then the 17 digits one lower or one higher
+/// (they were rounded through an extended product and may be one off); else the 17 digits.
 fn push_general(out: &mut String, magnitude: f64) {
     let mut candidate = String::new();
     let mut last = (0u64, 0i32);
-    for precision in [15, 16, 17] {
-        last = significant_digits(magnitude, precision);
-        candidate.clear();
-        push_scientific(&mut candidate, last.0, last.1);
-        if reads_back(&candidate, magnitude) {
-            out.push_str(&candidate);
-            return;
-        }
-    }
-    // The 17 digits were rounded through an extended product and may be one off.
-    for digits in [last.0.wrapping_sub(1), last.0.wrapping_add(1)] {
+    for step in 0..6 {
+        let digits = match step {
+            0..=2 => {
+                last = significant_digits(magnitude, 15 + step);
+                last.0
+            }
+            3 => last.0.wrapping_sub(1),
+            4 => last.0.wrapping_add(1),
+            _ => last.0,
+        };
         candidate.clear();
         push_scientific(&mut candidate, digits, last.1);
-        if reads_back(&candidate, magnitude) {
-            out.push_str(&candidate);
-            return;
+        if step == 5 || reads_back(&candidate, magnitude) {
+            break;
         }
     }
-    candidate.clear();
-    push_scientific(&mut candidate, last.0, last.1);
     out.push_str(&candidate);
 }
 
@@ -776,37 +739,35 @@ fn significant_digits(magnitude: f64, precision: u32) -> (u64, i32) {
     (digits, first)
 }
 
-/// `digits × 10^(first + 1 - len)` with trailing zeros dropped, in JavaScript's notation.
+/// `digits × 10^(first + 1 - len)` with trailing zeros dropped, in JavaScript's notation:
+/// positional for -7 < first < 21, otherwise one digit, the rest after a point, and `e±first`.
 fn push_scientific(out: &mut String, mut digits: u64, first: i32) {
     while digits != 0 && digits % 10 == 0 {
         digits /= 10;
     }
     let mut text = String::new();
     push_decimal(&mut text, digits);
-    let count = text.len() as i32;
-    if (0..21).contains(&first) {
-        for (index, digit) in text.bytes().enumerate() {
-            if index as i32 == first + 1 {
-                out.push('.');
-            }
-            out.push(digit as char);
-        }
-        for _ in count..first + 1 {
-            out.push('0');
-        }
-    } else if (-6..0).contains(&first) {
+    let positional = (-6..21).contains(&first);
+    // How many digits go before the point (zero or less: `0.` and that many zeros first).
+    let point = if positional { first + 1 } else { 1 };
+    if point <= 0 {
         out.push_str("0.");
-        for _ in first + 1..0 {
+        for _ in point..0 {
             out.push('0');
         }
         out.push_str(&text);
     } else {
-        for (index, digit) in text.bytes().enumerate() {
-            if index == 1 {
-                out.push('.');
-            }
-            out.push(digit as char);
+        let (whole, fraction) = text.split_at((point as usize).min(text.len()));
+        out.push_str(whole);
+        for _ in whole.len()..point as usize {
+            out.push('0');
         }
+        if !fraction.is_empty() {
+            out.push('.');
+            out.push_str(fraction);
+        }
+    }
+    if !positional {
         out.push('e');
         if first < 0 {
             out.push('-');
@@ -962,6 +923,9 @@ mod tests {
     fn depth_limit_is_64() {
         let nested = |open: &str, close: &str, depth: usize| open.repeat(depth) + &close.repeat(depth);
         assert!(parse(&nested("[", "]", MAX_DEPTH)).is_ok());
+        // The (recursive) writer writes back the deepest value the parser makes.
+        let deepest = nested("[{\"a\":", "}]", MAX_DEPTH / 2);
+        assert_eq!(to_string(&parse(&deepest.replace("{\"a\":}", "{\"a\":1}")).unwrap()), deepest.replace("{\"a\":}", "{\"a\":1}"));
         assert_eq!(parse(&nested("[", "]", MAX_DEPTH + 1)), Err(JsonError::TooDeep));
         let objects = "{\"a\":".repeat(MAX_DEPTH) + "1" + &"}".repeat(MAX_DEPTH);
         assert!(parse(&objects).is_ok());
@@ -1050,6 +1014,31 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(parse(input), Err(expected), "{input:?}");
         }
+    }
+
+    #[test]
+    fn heapsort_sorts() {
+        // Every order of a few names with repeats, and a long list in a scrambled order.
+        let names = ["b", "a", "c", "a", "", "ab"];
+        for rotation in 0..names.len() {
+            for reversed in [false, true] {
+                let mut list: Vec<&str> = names.iter().cycle().skip(rotation).take(names.len()).copied().collect();
+                if reversed {
+                    list.reverse();
+                }
+                let mut expected = list.clone();
+                expected.sort();
+                heapsort(&mut list);
+                assert_eq!(list, expected);
+            }
+        }
+        let texts: Vec<String> = (0..1000u32).map(|i| (i.wrapping_mul(7919) % 1009).to_string()).collect();
+        let mut list: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let mut expected = list.clone();
+        expected.sort();
+        heapsort(&mut list);
+        assert_eq!(list, expected);
+        heapsort(&mut []);
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //!
 //! Every export takes and returns strings (plain C-ABI exports, no wasm-bindgen: see `boundary`);
 //! the only import is `env.oc_random` (`random.rs`). The primitives answer `{"ok": value}` or
-//! `{"error": {code, message, ...}}`, which the entry module turns into a value or a thrown
-//! `ConnectError`.
+//! `{"error": [code, message, ...]}` (`wire::write_error`), which the entry module turns into a
+//! value or a thrown `ConnectError`.
 
 extern crate alloc;
 
@@ -54,106 +54,106 @@ mod boundary {
     use crate::machine::Tab;
     use crate::wire::{decode_event, encode_effects, Decoded};
 
-    thread_local! {
-        /// The page's one tab.
-        static PAGE: RefCell<Option<Tab>> = const { RefCell::new(None) };
-        /// Where the loader writes the next input.
-        static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-        /// The last answer, until the next one.
-        static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
-    }
+    /// A global of the page. The wasm runs on one thread (the target has no atomics, and the
+    /// loader makes one instance), so a `RefCell` in a plain `static` is enough: cheaper than
+    /// `thread_local!`'s lazy keys, and a reentrant call still fails its `borrow_mut` (a trap).
+    struct Global<T>(RefCell<T>);
+    // SAFETY: wasm32-unknown-unknown without the `atomics` feature has one thread.
+    unsafe impl<T> Sync for Global<T> {}
+
+    /// The page's one tab.
+    static PAGE: Global<Option<Tab>> = Global(RefCell::new(None));
+    /// Where the loader writes the next input.
+    static INPUT: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
+    /// The last answer, until the next one.
+    static OUTPUT: Global<String> = Global(RefCell::new(String::new()));
 
     /// An input buffer able to hold `capacity` bytes, for the loader to encode a string into.
     #[no_mangle]
     pub extern "C" fn oc_input(capacity: usize) -> *mut u8 {
-        INPUT.with(|input| {
-            let mut input = input.borrow_mut();
-            input.clear();
-            // No memory for it: a null pointer, and the loader passes nothing.
-            match input.try_reserve(capacity) {
-                Ok(()) => input.as_mut_ptr(),
-                Err(_) => core::ptr::null_mut(),
-            }
-        })
+        let mut input = INPUT.0.borrow_mut();
+        input.clear();
+        // No memory for it: a null pointer, and the loader passes nothing.
+        match input.try_reserve(capacity) {
+            Ok(()) => input.as_mut_ptr(),
+            Err(_) => core::ptr::null_mut(),
+        }
     }
 
     /// The length of the last answer.
     #[no_mangle]
     pub extern "C" fn oc_len() -> usize {
-        OUTPUT.with(|output| output.borrow().len())
+        OUTPUT.0.borrow().len()
     }
 
     /// The first `len` bytes of the input buffer as a string (`TextEncoder` writes nothing but
     /// UTF-8; anything else reads as empty). A buffer a huge input grew is let go.
     fn input(len: usize) -> String {
-        INPUT.with(|input| {
-            let mut input = input.borrow_mut();
-            // SAFETY: the loader wrote `len` bytes, at most the capacity `oc_input` reserved, at
-            // the buffer's start (the spare capacity it returned the pointer to).
-            let written = len.min(input.capacity());
-            unsafe { input.set_len(written) };
-            let text = String::from_utf8(input.clone()).unwrap_or_default();
-            if input.capacity() > 65_536 {
-                *input = Vec::new();
-            }
-            text
-        })
+        let mut input = INPUT.0.borrow_mut();
+        // SAFETY: the loader wrote `len` bytes, at most the capacity `oc_input` reserved, at
+        // the buffer's start (the spare capacity it returned the pointer to).
+        let written = len.min(input.capacity());
+        unsafe { input.set_len(written) };
+        let text = String::from(core::str::from_utf8(&input).unwrap_or_default());
+        if input.capacity() > 65_536 {
+            *input = Vec::new();
+        }
+        text
     }
 
     /// Keep `answer` as the last answer and return where it starts.
     fn output(answer: String) -> *const u8 {
-        OUTPUT.with(|output| {
-            let mut output = output.borrow_mut();
-            *output = answer;
-            output.as_ptr()
-        })
+        let mut output = OUTPUT.0.borrow_mut();
+        *output = answer;
+        output.as_ptr()
     }
 
     /// Start the page's tab (`location.origin`). Called once by `init()`.
     #[no_mangle]
     pub extern "C" fn tab_open(len: usize) {
         let origin = input(len);
-        PAGE.with(|page| *page.borrow_mut() = Some(Tab::new(&origin)));
+        *PAGE.0.borrow_mut() = Some(Tab::new(&origin));
     }
 
     /// Feed one event (JSON) that happened at `now` (epoch ms); the effects as a JSON array.
     #[no_mangle]
     pub extern "C" fn tab_handle(now: f64, len: usize) -> *const u8 {
-        let event = input(len);
-        output(PAGE.with(|page| {
-            let mut page = page.borrow_mut();
-            let Some(tab) = page.as_mut() else { return String::from("[]") };
-            let effects = match decode_event(&event) {
-                Decoded::Event(event) => tab.handle(now, event),
-                Decoded::Refused(effect) => alloc::vec![effect],
-                Decoded::Nothing => alloc::vec::Vec::new(),
-                // `null`: the runner rejects the call the event was for.
-                Decoded::Unreadable => return String::from("null"),
-            };
-            encode_effects(&effects)
-        }))
+        output(handle(now, &input(len)))
+    }
+
+    fn handle(now: f64, event: &str) -> String {
+        let mut page = PAGE.0.borrow_mut();
+        let Some(tab) = page.as_mut() else { return String::from("[]") };
+        let effects = match decode_event(event) {
+            Decoded::Event(event) => tab.handle(now, event),
+            Decoded::Refused(effect) => alloc::vec![effect],
+            Decoded::Nothing => alloc::vec::Vec::new(),
+            // `null`: the runner rejects the call the event was for.
+            Decoded::Unreadable => return String::from("null"),
+        };
+        encode_effects(&effects)
     }
 
     /// `connect.status`.
     #[no_mangle]
     pub extern "C" fn tab_status(connection: u32) -> *const u8 {
-        output(PAGE.with(|page| String::from(page.borrow().as_ref().map(|tab| tab.status(connection)).unwrap_or("idle"))))
+        output(String::from(PAGE.0.borrow().as_ref().map(|tab| tab.status(connection)).unwrap_or("idle")))
     }
 
     /// `connect.tokens()` as JSON (`null` when none).
     #[no_mangle]
     pub extern "C" fn tab_tokens(connection: u32) -> *const u8 {
-        output(PAGE.with(|page| page.borrow().as_ref().and_then(|tab| tab.tokens(connection)).unwrap_or_else(|| String::from("null"))))
+        output(PAGE.0.borrow().as_ref().and_then(|tab| tab.tokens(connection)).unwrap_or_else(|| String::from("null")))
     }
 
     /// `button.state`.
     #[no_mangle]
     pub extern "C" fn tab_button_state(button: u32) -> *const u8 {
-        output(PAGE.with(|page| String::from(page.borrow().as_ref().map(|tab| tab.button_state(button)).unwrap_or("idle"))))
+        output(String::from(PAGE.0.borrow().as_ref().map(|tab| tab.button_state(button)).unwrap_or("idle")))
     }
 
     /// A primitive (`createPkce`, `parseCallback`, ...) as a JSON array of its name and its
-    /// arguments; `{"ok": value}` or `{"error": {...}}`.
+    /// arguments; `{"ok": value}` or `{"error": [code, message, ...]}`.
     #[no_mangle]
     pub extern "C" fn primitive(len: usize) -> *const u8 {
         output(crate::primitives::call(&input(len)))

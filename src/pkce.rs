@@ -34,7 +34,7 @@ impl PkceVerifier {
         } else {
             Err(ConnectError::new(
                 ErrorCode::InvalidVerifier,
-                "a PKCE code verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1)",
+                "a PKCE code verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
             ))
         }
     }

@@ -1,6 +1,6 @@
 //! The synchronous primitives of the contract (`createPkce`, `pkceChallenge`, `randomState`,
 //! `idempotencyKey`, `buildAuthorizeUrl`, `parseCallback`, `widgetIdentity`), with their
-//! arguments as JSON and their answer as `{"ok": value}` or `{"error": {...}}`: how they cross
+//! arguments as JSON and their answer as `{"ok": value}` or `{"error": [code, message, ...]}`: how they cross
 //! the wasm boundary with one string each way.
 
 use alloc::string::String;
@@ -133,22 +133,19 @@ fn run(name: &str, args: &[Value]) -> Result<Value> {
 }
 
 /// Run the primitive named first in `call` (a JSON array) on the arguments after it;
-/// `{"ok": value}`, `{"error": {...}}`, or for a string answer `"` and the string as it is.
+/// `{"ok": value}`, `{"error": [code, message, ...]}` (see `wire::write_error`), or for a string answer `"` and the string as it is.
 pub fn call(call: &str) -> String {
-    let mut args = match crate::json::parse(call) {
-        Ok(Value::List(args)) => args,
+    let list = match crate::json::parse(call) {
+        Ok(Value::List(list)) => list,
         _ => Vec::new(),
     };
-    let name = match args.first() {
-        Some(Value::Text(_)) => match args.remove(0) {
-            Value::Text(name) => name,
-            _ => String::new(),
-        },
-        _ => String::new(),
+    // No name: no function, whatever the arguments.
+    let (name, args) = match list.split_first() {
+        Some((Value::Text(name), args)) => (name.as_str(), args),
+        _ => ("", &list[..]),
     };
-    let (name, args) = (name.as_str(), args);
     let mut out = String::new();
-    match run(name, &args) {
+    match run(name, args) {
         // A string answer crosses as itself, after a `"`: no JSON to write or parse for the
         // primitives a connect click calls most (state, challenge, URL).
         Ok(Value::Text(text)) => {

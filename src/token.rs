@@ -86,7 +86,7 @@ pub fn token_set_from_response(fields: &dyn Fields, now_ms: f64, previous_refres
     }
     let token_type = read.opt("token_type").unwrap_or_default();
     if token_type.is_empty() {
-        read.invalid("the token response has no token_type (RFC 6749 section 5.1)");
+        read.invalid("the token response has no token_type");
     }
     let expires_at_ms = match read.number("expires_in") {
         Some(seconds) if seconds < 0.0 => {

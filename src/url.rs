@@ -48,9 +48,9 @@ impl UrlProblem {
         match self {
             UrlProblem::NotAbsoluteHttp => "must be an absolute https:// URL",
             UrlProblem::Credentials => "must not hold a user name or password",
-            UrlProblem::BadHost => "has a host name that is empty or not plain ASCII (use punycode)",
-            UrlProblem::BadPort => "has a port that is not a number from 0 to 65535",
-            UrlProblem::BadCharacter => "holds spaces, control characters, backslashes or characters that must be percent-encoded",
+            UrlProblem::BadHost => "has an empty or non-ASCII host (use punycode)",
+            UrlProblem::BadPort => "has a port that is not 0 to 65535",
+            UrlProblem::BadCharacter => "holds a space, control character, backslash or character to percent-encode",
         }
     }
 }
@@ -85,9 +85,8 @@ impl<'a> WebUrl<'a> {
         let (host, port_text) = split_host_port(authority)?;
         let port = match port_text {
             None | Some("") => None,
-            Some(digits) if digits.bytes().all(|b| b.is_ascii_digit()) && digits.len() <= 5 => {
-                let number: u32 = digits.bytes().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
-                let number = u16::try_from(number).map_err(|_| UrlProblem::BadPort)?;
+            Some(digits) if digits.len() <= 5 => {
+                let number = crate::encoding::parse_decimal(digits).and_then(|number| u16::try_from(number).ok()).ok_or(UrlProblem::BadPort)?;
                 let default = if scheme == "https" { 443 } else { 80 };
                 (number != default).then_some(number)
             }

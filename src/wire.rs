@@ -1,16 +1,48 @@
-//! Events and effects as JSON text, the way they cross the wasm boundary: the runner sends one
-//! event as an object with a kind `k` and gets back an array of effects, each an object with a
-//! kind `k`. JSON text was measured the cheapest crossing (one string each way, one
-//! `JSON.parse` in JS, no glue per field); `docs/size.md` has the figures.
+//! Events and effects as JSON text, the way they cross the wasm boundary. Each event and each
+//! effect is a JSON array: its kind as a small integer first, then its fields in a fixed order
+//! (the tables below and the constants at the top of `pkg-template/index.js` are the one
+//! definition of that order). Arrays rather than keyed objects: no field name is written, read,
+//! or kept in the wasm's data or in the minified runner, where names cannot be shortened.
+//! JSON text was measured the cheapest crossing (one string each way, one `JSON.parse` in JS,
+//! no glue per field); `docs/size.md` has the figures.
+//!
+//! Events the runner sends (`[kind, ...]`; `call` is always second when there is one):
+//!
+//! | kind | event | fields after the kind |
+//! |---|---|---|
+//! | 0 | `NewConnect` | call, connection, config (object) |
+//! | 1 | `Call` | call, connection, op (0 popup, 1 redirect, 2 accessToken, 3 refresh, 4 requireReconnect, 5 disconnect), then for popup: screen, aborted, window (`true`/`false`/`null` not given), timeoutMs if given; for redirect: returnTo if given |
+//! | 2 | `Aborted` | call |
+//! | 3 | `HandleCallback` | call, href, hasOpener, listens, url (`null`: the page's address) |
+//! | 4 | `WindowOpened` | window, closed |
+//! | 5 | `WindowBlocked` | window |
+//! | 6 | `WindowState` | window, closed, foreign, focus |
+//! | 7 | `Http` | request, then status and body (none: `fetch` failed) |
+//! | 8 | `StorageEntries` | read, `[[key, value], ...]` |
+//! | 9 | `LockGranted` | lock |
+//! | 10 | `TimerFired` | timer |
+//! | 11 | `WindowMessage` | origin, data (JSON text or `null`) |
+//! | 12 | `ChannelMessage` | data |
+//! | 13 | `MountButton` | call, button, connection, options (object), userAgent, returnTo |
+//! | 14 | `ButtonClicked` | button, screen |
+//! | 15 | `CancelClicked` | button |
+//! | 16 | `SetButtonState` | call, button, state |
+//! | 17 | `DestroyButton` | button |
+//! | 18 | `DropConnection` | connection |
+//!
+//! Effects the core answers with (a JSON array of them; each `[kind, ...]`): in the order of
+//! [`Effect`]'s variants, 0 `OpenWindow` to 26 `RemoveButton`; their fields are listed at
+//! [`encode_effect`]. An area is 0 `sessionStorage`, 1 `localStorage`; a source 0 the window's
+//! messages, 1 the channel; a listener 0 a connection, 1 a call, 2 a button. An error is
+//! `[code, message]`, then, when the provider said why or there is an HTTP status,
+//! `error, errorDescription, errorUri` (each `null` when absent) and the status if any.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::effect::{Call, Effect, Event, HttpAnswer, Listener, PopupOptions, Source};
+use crate::effect::{Call, Effect, Event, HttpAnswer, Listener, PopupOptions};
 use crate::error::{ConnectError, ErrorCode};
-use crate::fields::{Fields, Value};
-
-type Rec = Vec<(String, Value)>;
+use crate::fields::Value;
 use crate::json::JsonWriter;
 
 /// An event the runner sent, or the answer to give when it was malformed.
@@ -25,106 +57,133 @@ pub enum Decoded {
     Unreadable,
 }
 
-fn id(record: &Rec, name: &str) -> u32 {
-    match record.field(name) {
-        Some(Value::Number(n)) if *n >= 0.0 && *n <= u32::MAX as f64 => *n as u32,
-        _ => 0,
+/// The fields of one event, after its kind; a field past the end reads as absent.
+struct EventFields(Vec<Value>);
+
+// The readers stay out of line: inlined at decode_event's ~50 call sites they cost about 330
+// bytes more of wasm (twiggy, 2026-12-01).
+impl EventFields {
+    #[inline(never)]
+    fn at(&self, index: usize) -> &Value {
+        self.0.get(index).unwrap_or(&Value::Absent)
     }
-}
 
-fn string(record: &Rec, name: &str) -> Option<String> {
-    match record.field(name) {
-        Some(Value::Text(text)) => Some(text.clone()),
-        _ => None,
+    /// The value as given (`Absent` when the runner left it out).
+    #[inline(never)]
+    fn value(&self, index: usize) -> Value {
+        self.at(index).clone()
     }
-}
 
-fn text(record: &Rec, name: &str) -> String {
-    string(record, name).unwrap_or_default()
-}
+    /// An id, a count or a status: 0 when not a number in `u32`'s range (fractions dropped).
+    #[inline(never)]
+    fn id(&self, index: usize) -> u32 {
+        match self.at(index) {
+            Value::Number(n) if *n >= 0.0 && *n <= u32::MAX as f64 => *n as u32,
+            _ => 0,
+        }
+    }
 
-fn flag(record: &Rec, name: &str) -> bool {
-    matches!(record.field(name), Some(Value::Bool(true)))
-}
+    #[inline(never)]
+    fn string(&self, index: usize) -> Option<String> {
+        match self.at(index) {
+            Value::Text(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
 
-fn json_text(record: &Rec, name: &str) -> String {
-    crate::json::to_string(record.field(name).unwrap_or(&Value::Other))
-}
+    #[inline(never)]
+    fn text(&self, index: usize) -> String {
+        self.string(index).unwrap_or_default()
+    }
 
-fn screen(record: &Rec) -> [f64; 4] {
-    let mut screen = [0.0; 4];
-    if let Some(Value::List(items)) = record.field("screen") {
-        for (slot, item) in screen.iter_mut().zip(items) {
-            if let Value::Number(n) = item {
-                *slot = *n;
+    #[inline(never)]
+    fn flag(&self, index: usize) -> bool {
+        matches!(self.at(index), Value::Bool(true))
+    }
+
+    /// A value the core parses again (a config, the button's options) as JSON text.
+    #[inline(never)]
+    fn json(&self, index: usize) -> String {
+        crate::json::to_string(self.at(index))
+    }
+
+    /// `screenX, screenY, outerWidth, outerHeight`; what is not a number is 0.
+    #[inline(never)]
+    fn screen(&self, index: usize) -> [f64; 4] {
+        let mut screen = [0.0; 4];
+        if let Value::List(items) = self.at(index) {
+            for (slot, item) in screen.iter_mut().zip(items) {
+                if let Value::Number(n) = item {
+                    *slot = *n;
+                }
             }
         }
+        screen
     }
-    screen
 }
 
-/// Read one event.
+/// Read one event (the table at the top of this file).
 pub fn decode_event(json: &str) -> Decoded {
-    let Ok(Value::Record(r)) = crate::json::parse(json) else { return Decoded::Unreadable };
-    let Some(Value::Text(kind)) = r.field("k") else { return Decoded::Nothing };
-    // The ids most events carry, read once (0 where absent).
-    let (call, connection, window, button) = (id(&r, "call"), id(&r, "connection"), id(&r, "window"), id(&r, "button"));
-    let event = match kind.as_str() {
-        "newConnect" => Event::NewConnect { call, connection, config: json_text(&r, "config") },
-        "call" => {
-            let what = match string(&r, "op").as_deref() {
-                Some("popup") => Call::Popup(PopupOptions {
-                    window: match r.field("window") {
-                        Some(Value::Bool(given)) => Some(*given),
-                        _ => None,
-                    },
-                    aborted: flag(&r, "aborted"),
-                    timeout_ms: r.get("timeoutMs"),
-                    screen: screen(&r),
-                }),
-                Some("redirect") => Call::Redirect { return_to: r.get("returnTo") },
-                Some("accessToken") => Call::AccessToken,
-                Some("refresh") => Call::Refresh,
-                Some("requireReconnect") => Call::RequireReconnect,
-                Some("disconnect") => Call::Disconnect,
+    let Ok(Value::List(mut items)) = crate::json::parse(json) else { return Decoded::Unreadable };
+    let kind = match items.first() {
+        Some(Value::Number(kind)) if *kind >= 0.0 => *kind as u32,
+        _ => return Decoded::Nothing,
+    };
+    items.remove(0);
+    let f = EventFields(items);
+    let event = match kind {
+        0 => Event::NewConnect { call: f.id(0), connection: f.id(1), config: f.json(2) },
+        1 => {
+            let what = match f.at(2) {
+                Value::Number(op) => match *op as u32 {
+                    0 => Call::Popup(PopupOptions {
+                        screen: f.screen(3),
+                        aborted: f.flag(4),
+                        window: match f.at(5) {
+                            Value::Bool(given) => Some(*given),
+                            _ => None,
+                        },
+                        timeout_ms: f.value(6),
+                    }),
+                    1 => Call::Redirect { return_to: f.value(3) },
+                    2 => Call::AccessToken,
+                    3 => Call::Refresh,
+                    4 => Call::RequireReconnect,
+                    5 => Call::Disconnect,
+                    _ => return Decoded::Nothing,
+                },
                 _ => return Decoded::Nothing,
             };
-            Event::Call { call, connection, what }
+            Event::Call { call: f.id(0), connection: f.id(1), what }
         }
-        "aborted" => Event::Aborted { call },
-        "handleCallback" => {
-            let href = text(&r, "href");
-            let url = match r.field("url") {
-                Some(Value::Text(url)) => url.clone(),
-                None | Some(Value::Other) => href.clone(),
+        2 => Event::Aborted { call: f.id(0) },
+        3 => {
+            let href = f.text(1);
+            let url = match f.at(4) {
+                Value::Text(url) => url.clone(),
+                Value::Absent | Value::Other => href.clone(),
                 _ => {
                     return Decoded::Refused(Effect::Reject {
-                        call,
+                        call: f.id(0),
                         error: ConnectError::new(ErrorCode::InvalidCallback, "the callback URL must be a string"),
                     })
                 }
             };
-            Event::HandleCallback { call, url, href, has_opener: flag(&r, "hasOpener"), listens: flag(&r, "listens") }
+            Event::HandleCallback { call: f.id(0), url, href, has_opener: f.flag(2), listens: f.flag(3) }
         }
-        "opened" => Event::WindowOpened { window, closed: flag(&r, "closed") },
-        "blocked" => Event::WindowBlocked { window },
-        "windowState" => Event::WindowState {
-            window,
-            closed: flag(&r, "closed"),
-            foreign: flag(&r, "foreign"),
-            opener_focused: flag(&r, "focus"),
-        },
-        "http" => Event::Http {
-            request: id(&r, "request"),
-            answer: if flag(&r, "failed") {
-                HttpAnswer::Failed
-            } else {
-                HttpAnswer::Response { status: id(&r, "status").min(999) as u16, body: text(&r, "body") }
+        4 => Event::WindowOpened { window: f.id(0), closed: f.flag(1) },
+        5 => Event::WindowBlocked { window: f.id(0) },
+        6 => Event::WindowState { window: f.id(0), closed: f.flag(1), foreign: f.flag(2), opener_focused: f.flag(3) },
+        7 => Event::Http {
+            request: f.id(0),
+            answer: match f.at(1) {
+                Value::Number(_) => HttpAnswer::Response { status: f.id(1).min(999) as u16, body: f.text(2) },
+                _ => HttpAnswer::Failed,
             },
         },
-        "entries" => {
+        8 => {
             let mut entries = Vec::new();
-            if let Some(Value::List(items)) = r.field("entries") {
+            if let Value::List(items) = f.at(1) {
                 for item in items {
                     if let Value::List(pair) = item {
                         if let [Value::Text(key), Value::Text(value)] = pair.as_slice() {
@@ -133,54 +192,50 @@ pub fn decode_event(json: &str) -> Decoded {
                     }
                 }
             }
-            Event::StorageEntries { read: id(&r, "read"), entries }
+            Event::StorageEntries { read: f.id(0), entries }
         }
-        "granted" => Event::LockGranted { lock: id(&r, "lock") },
-        "fired" => Event::TimerFired { timer: id(&r, "timer") },
-        "message" => Event::WindowMessage { origin: text(&r, "origin"), data: string(&r, "data") },
-        "channel" => Event::ChannelMessage { data: string(&r, "data") },
-        "mount" => Event::MountButton {
-            call,
-            button,
-            connection,
-            options: json_text(&r, "options"),
-            in_app_browser: crate::button_state::is_in_app_browser(&text(&r, "userAgent")),
-            return_to: text(&r, "returnTo"),
+        9 => Event::LockGranted { lock: f.id(0) },
+        10 => Event::TimerFired { timer: f.id(0) },
+        11 => Event::WindowMessage { origin: f.text(0), data: f.string(1) },
+        12 => Event::ChannelMessage { data: f.string(0) },
+        13 => Event::MountButton {
+            call: f.id(0),
+            button: f.id(1),
+            connection: f.id(2),
+            options: f.json(3),
+            in_app_browser: crate::button_state::is_in_app_browser(&f.text(4)),
+            return_to: f.text(5),
         },
-        "click" => Event::ButtonClicked { button, screen: screen(&r) },
-        "cancel" => Event::CancelClicked { button },
-        "setState" => Event::SetButtonState { call, button, state: text(&r, "state") },
-        "destroy" => Event::DestroyButton { button },
-        "dropConnection" => Event::DropConnection { connection },
+        14 => Event::ButtonClicked { button: f.id(0), screen: f.screen(1) },
+        15 => Event::CancelClicked { button: f.id(0) },
+        16 => Event::SetButtonState { call: f.id(0), button: f.id(1), state: f.text(2) },
+        17 => Event::DestroyButton { button: f.id(0) },
+        18 => Event::DropConnection { connection: f.id(0) },
         _ => return Decoded::Nothing,
     };
     Decoded::Event(event)
 }
 
-/// A `ConnectError` as the JS `ConnectError`'s fields.
+/// A `ConnectError` as `[code, message]`, then `error, errorDescription, errorUri` (each
+/// `null` when absent) when the provider said why or there is a status, then the status.
 pub fn write_error(w: &mut JsonWriter<'_>, error: &ConnectError) {
-    w.begin_object();
-    w.key("code");
+    w.begin_array();
     w.string(error.code().as_str());
-    w.key("message");
     w.string(error.message());
-    if let Some(provider) = error.provider() {
-        w.key("error");
-        w.string(&provider.error);
-        if let Some(description) = &provider.error_description {
-            w.key("errorDescription");
-            w.string(description);
-        }
-        if let Some(uri) = &provider.error_uri {
-            w.key("errorUri");
-            w.string(uri);
-        }
+    let provider = error.provider();
+    if provider.is_some() || error.status().is_some() {
+        let optional = |w: &mut JsonWriter<'_>, text: Option<&String>| match text {
+            Some(text) => w.string(text),
+            None => w.null(),
+        };
+        optional(w, provider.map(|p| &p.error));
+        optional(w, provider.and_then(|p| p.error_description.as_ref()));
+        optional(w, provider.and_then(|p| p.error_uri.as_ref()));
     }
     if let Some(status) = error.status() {
-        w.key("status");
         w.integer(u64::from(status));
     }
-    w.end_object();
+    w.end_array();
 }
 
 /// Effects as a JSON array.
@@ -195,191 +250,182 @@ pub fn encode_effects(effects: &[Effect]) -> String {
     out
 }
 
-fn field_str(w: &mut JsonWriter<'_>, name: &str, value: &str) {
-    w.key(name);
-    w.string(value);
-}
-
-fn field_num(w: &mut JsonWriter<'_>, name: &str, value: u32) {
-    w.key(name);
-    w.integer(u64::from(value));
-}
-
-/// A field whose value is JSON text the core wrote (`json::to_string`): it goes in as it is.
-fn field_raw(w: &mut JsonWriter<'_>, name: &str, json: &str) {
-    w.key(name);
-    w.raw(json);
-}
-
+/// One effect as `[kind, ...fields]`: the kind is the variant's place in [`Effect`], the
+/// fields are those written after it here, in this order.
 fn encode_effect(w: &mut JsonWriter<'_>, effect: &Effect) {
-    w.begin_object();
-    let kind = |w: &mut JsonWriter<'_>, k: &str| field_str(w, "k", k);
+    w.begin_array();
     match effect {
         Effect::OpenWindow { window, features, title } => {
-            kind(w, "open");
-            field_num(w, "window", *window);
-            field_str(w, "features", features);
-            field_str(w, "title", title);
+            w.integer(0);
+            w.integer(u64::from(*window));
+            w.string(features);
+            w.string(title);
         }
         Effect::AdoptWindow { window, call } => {
-            kind(w, "adopt");
-            field_num(w, "window", *window);
-            field_num(w, "call", *call);
+            w.integer(1);
+            w.integer(u64::from(*window));
+            w.integer(u64::from(*call));
         }
         Effect::NavigateWindow { window, url } => {
-            kind(w, "navigate");
-            field_num(w, "window", *window);
-            field_str(w, "url", url);
+            w.integer(2);
+            w.integer(u64::from(*window));
+            w.string(url);
         }
         Effect::PollWindow { window } => {
-            kind(w, "poll");
-            field_num(w, "window", *window);
+            w.integer(3);
+            w.integer(u64::from(*window));
         }
         Effect::CloseWindow { window } => {
-            kind(w, "close");
-            field_num(w, "window", *window);
+            w.integer(4);
+            w.integer(u64::from(*window));
         }
         Effect::Fetch(request) => {
-            kind(w, "fetch");
-            field_num(w, "request", request.id);
-            field_str(w, "method", request.method);
-            field_str(w, "url", &request.url);
+            w.integer(5);
+            w.integer(u64::from(request.id));
+            w.string(request.method);
+            w.string(&request.url);
             if let Some((content_type, body)) = &request.body {
-                field_str(w, "type", content_type);
-                field_str(w, "body", body);
+                w.string(content_type);
+                w.string(body);
             }
         }
         Effect::ReadStorage { read, area, prefix } => {
-            kind(w, "read");
-            field_num(w, "read", *read);
-            field_str(w, "area", area.as_str());
-            field_str(w, "prefix", prefix);
+            w.integer(6);
+            w.integer(u64::from(*read));
+            w.integer(*area as u64);
+            w.string(prefix);
         }
         Effect::WriteStorage { area, key, value } => {
-            kind(w, "write");
-            field_str(w, "area", area.as_str());
-            field_str(w, "key", key);
-            field_str(w, "value", value);
+            w.integer(7);
+            w.integer(*area as u64);
+            w.string(key);
+            w.string(value);
         }
         Effect::RemoveStorage { area, key } => {
-            kind(w, "remove");
-            field_str(w, "area", area.as_str());
-            field_str(w, "key", key);
+            w.integer(8);
+            w.integer(*area as u64);
+            w.string(key);
         }
-        Effect::Listen(source) | Effect::Unlisten(source) => {
-            kind(w, if matches!(effect, Effect::Listen(_)) { "listen" } else { "unlisten" });
-            field_str(w, "source", if *source == Source::Channel { "channel" } else { "messages" });
+        Effect::Listen(source) => {
+            w.integer(9);
+            w.integer(*source as u64);
+        }
+        Effect::Unlisten(source) => {
+            w.integer(10);
+            w.integer(*source as u64);
         }
         Effect::Broadcast { message } => {
-            kind(w, "broadcast");
-            field_raw(w, "message", message);
+            w.integer(11);
+            w.raw(message);
         }
         Effect::PostToOpener { message } => {
-            kind(w, "toOpener");
-            field_raw(w, "message", message);
+            w.integer(12);
+            w.raw(message);
         }
-        Effect::CloseSelf => kind(w, "closeSelf"),
+        Effect::CloseSelf => w.integer(13),
         Effect::RequestLock { lock, name } => {
-            kind(w, "lock");
-            field_num(w, "lock", *lock);
-            field_str(w, "name", name);
+            w.integer(14);
+            w.integer(u64::from(*lock));
+            w.string(name);
         }
         Effect::ReleaseLock { lock } => {
-            kind(w, "unlock");
-            field_num(w, "lock", *lock);
+            w.integer(15);
+            w.integer(u64::from(*lock));
         }
         Effect::StartTimer { timer, ms } => {
-            kind(w, "timer");
-            field_num(w, "timer", *timer);
-            field_num(w, "ms", *ms);
+            w.integer(16);
+            w.integer(u64::from(*timer));
+            w.integer(u64::from(*ms));
         }
         Effect::CancelTimer { timer } => {
-            kind(w, "cancelTimer");
-            field_num(w, "timer", *timer);
+            w.integer(17);
+            w.integer(u64::from(*timer));
         }
         Effect::ReplaceUrl { url } => {
-            kind(w, "replaceUrl");
-            field_str(w, "url", url);
+            w.integer(18);
+            w.string(url);
         }
         Effect::NavigateSelf { url } => {
-            kind(w, "navigateSelf");
-            field_str(w, "url", url);
+            w.integer(19);
+            w.string(url);
         }
         Effect::Resolve { call, json } => {
-            kind(w, "resolve");
-            field_num(w, "call", *call);
-            field_raw(w, "value", json);
+            w.integer(20);
+            w.integer(u64::from(*call));
+            w.raw(json);
         }
         Effect::Reject { call, error } => {
-            kind(w, "reject");
-            field_num(w, "call", *call);
-            w.key("error");
+            w.integer(21);
+            w.integer(u64::from(*call));
             write_error(w, error);
         }
         Effect::Emit { to, name, meta } => {
-            kind(w, "emit");
+            w.integer(22);
             let (to, id) = match to {
-                Listener::Connection(id) => ("connection", id),
-                Listener::Call(id) => ("call", id),
-                Listener::Button(id) => ("button", id),
+                Listener::Connection(id) => (0, id),
+                Listener::Call(id) => (1, id),
+                Listener::Button(id) => (2, id),
             };
-            field_str(w, "to", to);
-            field_num(w, "id", *id);
-            field_str(w, "name", name);
-            w.key("meta");
+            w.integer(to);
+            w.integer(u64::from(*id));
+            w.string(name);
+            // The app's `meta` object, as `shared/API.md` names its members.
             w.begin_object();
-            field_str(w, "provider", meta.provider);
+            w.key("provider");
+            w.string(meta.provider);
             if let Some(mode) = meta.mode {
-                field_str(w, "mode", mode);
+                w.key("mode");
+                w.string(mode);
             }
             if let Some(code) = meta.code {
-                field_str(w, "code", code);
+                w.key("code");
+                w.string(code);
             }
             w.end_object();
         }
         Effect::CreateButton { button } => {
-            kind(w, "createButton");
-            field_num(w, "button", *button);
+            w.integer(23);
+            w.integer(u64::from(*button));
         }
         Effect::Draw { button, drawing } => {
-            kind(w, "draw");
-            field_num(w, "button", *button);
-            field_str(w, "state", drawing.state);
-            field_str(w, "label", &drawing.label);
-            w.key("busy");
+            w.integer(24);
+            w.integer(u64::from(*button));
+            w.string(drawing.state);
+            w.string(&drawing.label);
             w.bool(drawing.busy);
-            w.key("inert");
             w.bool(drawing.inert);
-            field_str(w, "cancelLabel", &drawing.cancel_label);
-            w.key("cancelShown");
+            w.string(&drawing.cancel_label);
             w.bool(drawing.cancel_shown);
-            field_str(w, "announcement", &drawing.announcement);
+            w.string(&drawing.announcement);
         }
         Effect::CallButton { button, callback, json, error } => {
-            kind(w, "callButton");
-            field_num(w, "button", *button);
-            field_str(w, "callback", callback.as_str());
+            // The value, or `null` and the error, or neither.
+            w.integer(25);
+            w.integer(u64::from(*button));
+            w.string(callback.as_str());
             if let Some(json) = json {
-                field_raw(w, "value", json);
+                w.raw(json);
             }
             if let Some(error) = error {
-                w.key("error");
+                if json.is_none() {
+                    w.null();
+                }
                 write_error(w, error);
             }
         }
         Effect::RemoveButton { button } => {
-            kind(w, "removeButton");
-            field_num(w, "button", *button);
+            w.integer(26);
+            w.integer(u64::from(*button));
         }
     }
-    w.end_object();
+    w.end_array();
 }
 
 #[cfg(test)]
 mod tests {
     //! The wire format `pkg-template/index.js` reads, pinned byte for byte.
     use super::*;
-    use crate::effect::{Area, ButtonCallback, Drawing, EventMeta, HttpRequest};
+    use crate::effect::{Area, ButtonCallback, Drawing, EventMeta, HttpRequest, Source};
     use crate::error::ProviderError;
     use alloc::format;
     use alloc::vec;
@@ -419,6 +465,11 @@ mod tests {
             Effect::Resolve { call: 11, json: s("{\"a\":[1,-2.5e-7,1e21]}") },
             Effect::Reject { call: 12, error: error() },
             Effect::Reject { call: 12, error: ConnectError::new(ErrorCode::Busy, "b") },
+            Effect::Reject { call: 12, error: ConnectError::new(ErrorCode::Busy, "b").with_status(401) },
+            Effect::Reject {
+                call: 12,
+                error: ConnectError::new(ErrorCode::Busy, "b").with_provider(ProviderError { error: "e".into(), error_description: None, error_uri: None }),
+            },
             Effect::Emit { to: Listener::Connection(1), name: "open", meta: EventMeta { provider: "oidc", mode: Some("popup"), code: None } },
             Effect::Emit { to: Listener::Call(2), name: "error", meta: EventMeta { provider: "oauth2", mode: None, code: Some("busy") } },
             Effect::Emit { to: Listener::Button(3), name: "x", meta: EventMeta { provider: "p", mode: None, code: None } },
@@ -431,40 +482,42 @@ mod tests {
         ];
         let text = encode_effects(&effects);
         let expected = [
-            r#"{"k":"open","window":1,"features":"f","title":"Connecting…"}"#,
-            r#"{"k":"adopt","window":2,"call":3}"#,
-            r#"{"k":"navigate","window":4,"url":"https://a/?b=\"c\""}"#,
-            r#"{"k":"poll","window":4294967295}"#,
-            r#"{"k":"close","window":0}"#,
-            r#"{"k":"fetch","request":5,"method":"GET","url":"u"}"#,
-            r#"{"k":"fetch","request":6,"method":"POST","url":"u","type":"application/x-www-form-urlencoded","body":"a=b"}"#,
-            r#"{"k":"read","read":7,"area":"local","prefix":"p"}"#,
-            r#"{"k":"write","area":"session","key":"k","value":"v\u000a"}"#,
-            r#"{"k":"remove","area":"local","key":"k"}"#,
-            r#"{"k":"listen","source":"channel"}"#,
-            r#"{"k":"unlisten","source":"messages"}"#,
-            r#"{"k":"broadcast","message":{"type":"t","n":1.5,"l":[null,true]}}"#,
-            r#"{"k":"toOpener","message":{"url":"x"}}"#,
-            r#"{"k":"closeSelf"}"#,
-            r#"{"k":"lock","lock":8,"name":"n"}"#,
-            r#"{"k":"unlock","lock":8}"#,
-            r#"{"k":"timer","timer":9,"ms":2000}"#,
-            r#"{"k":"cancelTimer","timer":9}"#,
-            r#"{"k":"replaceUrl","url":"r"}"#,
-            r#"{"k":"navigateSelf","url":"n"}"#,
-            r#"{"k":"resolve","call":10,"value":null}"#,
-            r#"{"k":"resolve","call":11,"value":{"a":[1,-2.5e-7,1e21]}}"#,
-            r#"{"k":"reject","call":12,"error":{"code":"network","message":"m\"x","error":"bad","errorDescription":"d","errorUri":"u","status":503}}"#,
-            r#"{"k":"reject","call":12,"error":{"code":"busy","message":"b"}}"#,
-            r#"{"k":"emit","to":"connection","id":1,"name":"open","meta":{"provider":"oidc","mode":"popup"}}"#,
-            r#"{"k":"emit","to":"call","id":2,"name":"error","meta":{"provider":"oauth2","code":"busy"}}"#,
-            r#"{"k":"emit","to":"button","id":3,"name":"x","meta":{"provider":"p"}}"#,
-            r#"{"k":"createButton","button":3}"#,
-            r#"{"k":"draw","button":3,"state":"idle","label":"L","busy":true,"inert":false,"cancelLabel":"C","cancelShown":true,"announcement":"A"}"#,
-            r#"{"k":"callButton","button":3,"callback":"onSuccess","value":{"p":1}}"#,
-            r#"{"k":"callButton","button":3,"callback":"onError","error":{"code":"busy","message":"b"}}"#,
-            r#"{"k":"callButton","button":3,"callback":"onExit"}"#,
-            r#"{"k":"removeButton","button":3}"#,
+            r#"[0,1,"f","Connecting…"]"#,
+            r#"[1,2,3]"#,
+            r#"[2,4,"https://a/?b=\"c\""]"#,
+            r#"[3,4294967295]"#,
+            r#"[4,0]"#,
+            r#"[5,5,"GET","u"]"#,
+            r#"[5,6,"POST","u","application/x-www-form-urlencoded","a=b"]"#,
+            r#"[6,7,1,"p"]"#,
+            r#"[7,0,"k","v\u000a"]"#,
+            r#"[8,1,"k"]"#,
+            r#"[9,1]"#,
+            r#"[10,0]"#,
+            r#"[11,{"type":"t","n":1.5,"l":[null,true]}]"#,
+            r#"[12,{"url":"x"}]"#,
+            r#"[13]"#,
+            r#"[14,8,"n"]"#,
+            r#"[15,8]"#,
+            r#"[16,9,2000]"#,
+            r#"[17,9]"#,
+            r#"[18,"r"]"#,
+            r#"[19,"n"]"#,
+            r#"[20,10,null]"#,
+            r#"[20,11,{"a":[1,-2.5e-7,1e21]}]"#,
+            r#"[21,12,["network","m\"x","bad","d","u",503]]"#,
+            r#"[21,12,["busy","b"]]"#,
+            r#"[21,12,["busy","b",null,null,null,401]]"#,
+            r#"[21,12,["busy","b","e",null,null]]"#,
+            r#"[22,0,1,"open",{"provider":"oidc","mode":"popup"}]"#,
+            r#"[22,1,2,"error",{"provider":"oauth2","code":"busy"}]"#,
+            r#"[22,2,3,"x",{"provider":"p"}]"#,
+            r#"[23,3]"#,
+            r#"[24,3,"idle","L",true,false,"C",true,"A"]"#,
+            r#"[25,3,"onSuccess",{"p":1}]"#,
+            r#"[25,3,"onError",null,["busy","b"]]"#,
+            r#"[25,3,"onExit"]"#,
+            r#"[26,3]"#,
         ];
         assert_eq!(text, alloc::format!("[{}]", expected.join(",")));
         // No effects: an empty array.
@@ -483,43 +536,49 @@ mod tests {
     #[test]
     fn every_event_decodes_as_the_runner_sends_it() {
         let cases = [
-            r#"{"k":"newConnect","call":1,"connection":2,"config":{"kind":"oidc","n":1.5}}"#,
-            r#"{"k":"newConnect","call":1,"connection":2}"#,
-            r#"{"k":"call","call":1,"connection":2,"op":"popup","window":false,"aborted":true,"timeoutMs":5,"screen":[1,2,3.5,"x",9]}"#,
-            r#"{"k":"call","call":1,"connection":2,"op":"popup"}"#,
-            r#"{"k":"call","call":1,"connection":2,"op":"redirect","returnTo":"/x"}"#,
-            r#"{"k":"call","call":1,"connection":2,"op":"accessToken"}"#,
-            r#"{"k":"call","call":1,"connection":2,"op":"refresh"}"#,
-            r#"{"k":"call","call":1,"connection":2,"op":"requireReconnect"}"#,
-            r#"{"k":"call","call":1,"connection":2,"op":"disconnect"}"#,
-            r#"{"k":"call","call":1,"connection":2,"op":"nope"}"#,
-            r#"{"k":"aborted","call":-1}"#,
-            r#"{"k":"handleCallback","call":3,"url":"u","href":"h","hasOpener":true,"listens":true}"#,
-            r#"{"k":"handleCallback","call":3,"href":"h"}"#,
-            r#"{"k":"handleCallback","call":3,"url":null,"href":"h"}"#,
-            r#"{"k":"handleCallback","call":3,"url":5,"href":"h"}"#,
-            r#"{"k":"opened","window":4,"closed":true}"#,
-            r#"{"k":"blocked","window":4}"#,
-            r#"{"k":"windowState","window":4,"closed":false,"foreign":true,"focus":true}"#,
-            r#"{"k":"http","request":5,"status":200,"body":"{}"}"#,
-            r#"{"k":"http","request":5,"status":1200}"#,
-            r#"{"k":"http","request":5,"failed":true,"status":200}"#,
-            r#"{"k":"entries","read":6,"entries":[["a","b"],["c",1],"d",["e","f","g"],["h","i"]]}"#,
-            r#"{"k":"granted","lock":7}"#,
-            r#"{"k":"fired","timer":8.7}"#,
-            r#"{"k":"message","origin":"o","data":"{}"}"#,
-            r#"{"k":"message"}"#,
-            r#"{"k":"channel","data":"d"}"#,
-            r#"{"k":"mount","call":1,"button":2,"connection":3,"options":{"mode":"auto"},"userAgent":"Mozilla/5.0 Instagram 1","returnTo":"/r"}"#,
-            r#"{"k":"mount","call":1,"button":2,"connection":3}"#,
-            r#"{"k":"click","button":2,"screen":[1,2,3,4]}"#,
-            r#"{"k":"cancel","button":2}"#,
-            r#"{"k":"setState","call":1,"button":2,"state":"idle"}"#,
-            r#"{"k":"destroy","button":2}"#,
-            r#"{"k":"fired","timer":4294967296}"#,
-            r#"{"k":"zzz"}"#,
-            r#"{"k":1}"#,
-            r#"[1]"#,
+            r#"[0,1,2,{"kind":"oidc","n":1.5}]"#,
+            r#"[0,1,2]"#,
+            r#"[1,1,2,0,[1,2,3.5,"x",9],true,false,5]"#,
+            r#"[1,1,2,0,[0,0,0,0],false,null]"#,
+            r#"[1,1,2,0,[0,0,0,0],false,true,null]"#,
+            r#"[1,1,2,1,"/x"]"#,
+            r#"[1,1,2,1]"#,
+            r#"[1,1,2,2]"#,
+            r#"[1,1,2,3]"#,
+            r#"[1,1,2,4]"#,
+            r#"[1,1,2,5]"#,
+            r#"[1,1,2,6]"#,
+            r#"[1,1,2,"popup"]"#,
+            r#"[2,-1]"#,
+            r#"[3,3,"h",true,true,"u"]"#,
+            r#"[3,3,"h"]"#,
+            r#"[3,3,"h",false,false,null]"#,
+            r#"[3,3,"h",false,false,5]"#,
+            r#"[4,4,true]"#,
+            r#"[5,4]"#,
+            r#"[6,4,false,true,true]"#,
+            r#"[7,5,200,"{}"]"#,
+            r#"[7,5,1200]"#,
+            r#"[7,5]"#,
+            r#"[8,6,[["a","b"],["c",1],"d",["e","f","g"],["h","i"]]]"#,
+            r#"[9,7]"#,
+            r#"[10,8.7]"#,
+            r#"[11,"o","{}"]"#,
+            r#"[11]"#,
+            r#"[12,"d"]"#,
+            r#"[13,1,2,3,{"mode":"auto"},"Mozilla/5.0 Instagram 1","/r"]"#,
+            r#"[13,1,2,3]"#,
+            r#"[14,2,[1,2,3,4]]"#,
+            r#"[15,2]"#,
+            r#"[16,1,2,"idle"]"#,
+            r#"[17,2]"#,
+            r#"[18,3]"#,
+            r#"[10,4294967296]"#,
+            r#"[19]"#,
+            r#"[-1]"#,
+            r#"["k"]"#,
+            r#"[]"#,
+            r#"{"k":0}"#,
             r#"nope"#,
         ];
         let got: Vec<String> = cases.iter().map(|text| decoded(text)).collect();
@@ -528,11 +587,14 @@ mod tests {
             r#"NewConnect { call: 1, connection: 2, config: "null" }"#,
             r#"Call { call: 1, connection: 2, what: Popup(PopupOptions { window: Some(false), aborted: true, timeout_ms: Number(5.0), screen: [1.0, 2.0, 3.5, 0.0] }) }"#,
             r#"Call { call: 1, connection: 2, what: Popup(PopupOptions { window: None, aborted: false, timeout_ms: Absent, screen: [0.0, 0.0, 0.0, 0.0] }) }"#,
+            r#"Call { call: 1, connection: 2, what: Popup(PopupOptions { window: Some(true), aborted: false, timeout_ms: Other, screen: [0.0, 0.0, 0.0, 0.0] }) }"#,
             r#"Call { call: 1, connection: 2, what: Redirect { return_to: Text("/x") } }"#,
+            r#"Call { call: 1, connection: 2, what: Redirect { return_to: Absent } }"#,
             r#"Call { call: 1, connection: 2, what: AccessToken }"#,
             r#"Call { call: 1, connection: 2, what: Refresh }"#,
             r#"Call { call: 1, connection: 2, what: RequireReconnect }"#,
             r#"Call { call: 1, connection: 2, what: Disconnect }"#,
+            r#"nothing"#,
             r#"nothing"#,
             r#"Aborted { call: 0 }"#,
             r#"HandleCallback { call: 3, url: "u", href: "h", has_opener: true, listens: true }"#,
@@ -557,11 +619,14 @@ mod tests {
             r#"CancelClicked { button: 2 }"#,
             r#"SetButtonState { call: 1, button: 2, state: "idle" }"#,
             r#"DestroyButton { button: 2 }"#,
+            r#"DropConnection { connection: 3 }"#,
             r#"TimerFired { timer: 0 }"#,
             r#"nothing"#,
             r#"nothing"#,
             r#"nothing"#,
             r#"nothing"#,
+            r#"unreadable"#,
+            r#"unreadable"#,
         ];
         assert_eq!(got, expected);
     }

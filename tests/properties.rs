@@ -131,4 +131,58 @@ proptest! {
         use sha2::Digest;
         prop_assert_eq!(oauth_connect::sha256::sha256(&bytes).to_vec(), sha2::Sha256::digest(&bytes).to_vec());
     }
+
+    /// `form_parse` decodes every escape and replaces bytes that are not UTF-8 as std does.
+    #[test]
+    fn form_parse_decodes_bytes_like_std(bytes in vec(any::<u8>(), 0..40)) {
+        let mut escaped = String::from("n=");
+        for byte in &bytes {
+            escaped.push_str(&format!("%{byte:02X}"));
+        }
+        let pairs = form_parse(&escaped);
+        prop_assert_eq!(pairs, vec![(String::from("n"), String::from_utf8_lossy(&bytes).into_owned())]);
+    }
+
+    /// `callback_state` answers what a full parse of query then fragment says.
+    #[test]
+    fn callback_state_agrees_with_a_full_parse(query in proptest::option::of(any_text()), fragment in proptest::option::of(any_text())) {
+        let clean = |text: &str| text.replace(['#', ' '], "").replace(|c: char| c.is_control(), "");
+        let mut url = String::from("https://app.example/cb");
+        let query = query.map(|q| clean(&q).replace('?', ""));
+        let fragment = fragment.map(|f| clean(&f));
+        if let Some(q) = &query { url.push('?'); url.push_str(q); }
+        if let Some(f) = &fragment { url.push('#'); url.push_str(f); }
+        let pairs: Vec<(String, String)> = [query, fragment].into_iter().flatten().flat_map(|c| form_parse(&c)).collect();
+        let has = pairs.iter().any(|(name, _)| matches!(name.as_str(), "state" | "code" | "error"));
+        let state = pairs.iter().find(|(name, _)| name == "state").map(|(_, value)| value.clone());
+        let expected = has.then(|| state.unwrap_or_default());
+        prop_assert_eq!(oauth_connect::flow::callback_state(&url), expected);
+    }
+
+    /// A port is kept when it is 1 to 5 digits of at most 65535, and refused otherwise.
+    #[test]
+    fn url_ports_are_read_exactly(port in prop_oneof!["[0-9]{1,7}", "[0-9a-z+-]{1,4}"]) {
+        let parsed = oauth_connect::url::WebUrl::parse(&format!("https://x.example:{port}/")).map(|url| url.port);
+        let expected = match port.parse::<u32>() {
+            Ok(n) if port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) && n <= 65535 => Ok((n != 443).then_some(n as u16)),
+            _ => Err(oauth_connect::url::UrlProblem::BadPort),
+        };
+        prop_assert_eq!(parsed, expected);
+    }
+
+    /// A config URL is kept as `trim()` would keep it, or refused.
+    #[test]
+    fn config_urls_are_trimmed_or_refused(before in "[ \t\n\r\u{b}\u{c}\u{a0}\u{3000}]{0,3}", after in "[ \t\n\r\u{b}\u{c}\u{a0}\u{3000}]{0,3}") {
+        use oauth_connect::fields::Value;
+        let uri = format!("{before}https://app.example/cb{after}");
+        let fields: Vec<(String, Value)> = vec![
+            (String::from("kind"), Value::Text(String::from("oauth2"))),
+            (String::from("authorizationEndpoint"), Value::Text(String::from("https://as.example/authorize"))),
+            (String::from("clientId"), Value::Text(String::from("app"))),
+            (String::from("redirectUri"), Value::Text(uri.clone())),
+        ];
+        if let Ok(config) = oauth_connect::config::ConnectConfig::parse(&fields) {
+            prop_assert_eq!(config.redirect_uri(), uri.trim());
+        }
+    }
 }

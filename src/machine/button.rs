@@ -18,7 +18,7 @@ pub struct Button {
     pub(crate) id: Id,
     pub(crate) connection: Id,
     mode: ButtonMode,
-    labels: Vec<(String, String)>,
+    labels: Vec<(&'static str, String)>,
     pub(crate) state: ButtonState,
     /// COOP cut the popup: show "waiting" and a Cancel.
     severed: bool,
@@ -35,7 +35,7 @@ fn invalid(message: &'static str) -> ConnectError {
     ConnectError::new(ErrorCode::InvalidConfig, message)
 }
 
-fn read_options(options: &str) -> Result<(ButtonMode, Vec<(String, String)>)> {
+fn read_options(options: &str) -> Result<(ButtonMode, Vec<(&'static str, String)>)> {
     let record = match crate::json::parse(options) {
         Ok(Value::Record(record)) => record,
         _ => Vec::new(),
@@ -43,10 +43,10 @@ fn read_options(options: &str) -> Result<(ButtonMode, Vec<(String, String)>)> {
     let mode = ButtonMode::parse(opt_string(&record, "mode", ErrorCode::InvalidConfig)?.as_deref())
         .ok_or_else(|| invalid("mode must be \"popup\", \"redirect\" or \"auto\""))?;
     let mut labels = Vec::new();
-    if let Value::Record(given) = record.get("labels") {
+    if let Some(Value::Record(given)) = record.field("labels") {
         for name in LABEL_NAMES {
-            if let Some(label) = opt_string(&given, name, ErrorCode::InvalidConfig)? {
-                labels.push((String::from(name), label));
+            if let Some(label) = opt_string(given, name, ErrorCode::InvalidConfig)? {
+                labels.push((name, label));
             }
         }
     }
@@ -74,7 +74,7 @@ impl Tab {
     }
 
     fn label(button: &Button, name: &str, default: &'static str) -> String {
-        button.labels.iter().find(|(key, _)| key == name).map(|(_, label)| label.clone()).unwrap_or_else(|| String::from(default))
+        button.labels.iter().find(|(key, _)| *key == name).map(|(_, label)| label.clone()).unwrap_or_else(|| String::from(default))
     }
 
     fn draw(&mut self, id: Id) {
@@ -152,18 +152,14 @@ impl Tab {
     }
 
     /// The button's flow ended.
-    pub(crate) fn button_flow_ended(&mut self, id: Id, outcome: Result<Value>) {
+    pub(crate) fn button_flow_ended(&mut self, id: Id, outcome: Result<String>) {
         let Some(index) = self.button_index(id) else { return };
         self.buttons[index].flowing = false;
         let (mode, connection) = (self.buttons[index].mode, self.buttons[index].connection);
         match outcome {
-            Ok(result) => {
-                // A redirect flow "ends" as the page leaves: the button stays on connecting.
-                if matches!(result, Value::Other) {
-                    return;
-                }
+            Ok(json) => {
                 self.set_state(id, ButtonState::Connected, None);
-                self.effects.push(Effect::CallButton { button: id, callback: ButtonCallback::Success, json: Some(crate::json::to_string(&result)), error: None });
+                self.effects.push(Effect::CallButton { button: id, callback: ButtonCallback::Success, json: Some(json), error: None });
             }
             Err(error) => match failure_handling(error.code(), mode) {
                 FailureHandling::FallBackToRedirect => self.button_redirect(id),

@@ -15,14 +15,14 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::flow::{Job, Stage, Watch};
-use super::{key, Caller, Mode, Tab, Wait, HANDLED_PREFIX, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
+use super::flow::Stage;
+use super::{entry, key, Caller, Mode, Tab, Wait, HANDLED_PREFIX, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
 use crate::config::ConnectConfig;
 use crate::effect::{Area, Effect, Id, Listener};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Value;
 use crate::flow::{callback_state, strip_oauth_params, strip_params, Transaction, CALLBACK_MESSAGE_TYPE};
-use crate::providers::{self, Arrival, LiquidSession, Pending, Prepared};
+use crate::providers::{self, Arrival, LiquidSession, Pending};
 
 /// One URL's answer: still being worked out (the calls waiting for it), or given.
 enum Answer {
@@ -78,29 +78,29 @@ impl Tab {
             let read = self.wait_for(Wait::Callback(call));
             return self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix: marker });
         }
-        let Answer::Pending { state, url, href, in_address_bar, has_opener, session, .. } = &self.callbacks.answers[index].1 else { return };
-        let session = session.as_deref().unwrap_or_default();
-        let lookup = |prefix: &str| {
-            let key = key(prefix, state);
-            session.iter().find(|(stored, _)| *stored == key).map(|(_, value)| value.clone())
-        };
-        let transaction = lookup(TRANSACTION_PREFIX);
-        let handled = lookup(HANDLED_PREFIX).is_some();
+        // Only `calls` is read once the answer is worked out: take the rest.
+        let Answer::Pending { state, url, href, in_address_bar, has_opener, session, .. } = &mut self.callbacks.answers[index].1 else { return };
+        let (state, url, href, in_address_bar, has_opener) = (core::mem::take(state), core::mem::take(url), core::mem::take(href), *in_address_bar, *has_opener);
+        let session = session.take().unwrap_or_default();
+        let transaction = entry(&session, TRANSACTION_PREFIX, &state);
+        let handled = entry(&session, HANDLED_PREFIX, &state).is_some();
         // The marker of exactly this state: a read by prefix also finds longer keys, and a
         // response without a state is no popup's.
-        let marker = key(POPUP_MARKER_PREFIX, state);
-        let popup_marker = !state.is_empty() && entries.iter().any(|(stored, _)| *stored == marker);
-        if popup_marker || (*has_opener && transaction.is_none()) {
-            let mut message = providers::Record::new();
-            providers::put(&mut message, "type", providers::text(CALLBACK_MESSAGE_TYPE));
-            providers::put(&mut message, "url", providers::text(url));
-            let message = crate::json::to_string(&Value::Record(message));
+        let popup_marker = !state.is_empty() && entry(&entries, POPUP_MARKER_PREFIX, &state).is_some();
+        if popup_marker || (has_opener && transaction.is_none()) {
+            let mut message = String::new();
+            let mut w = crate::json::JsonWriter::new(&mut message);
+            w.begin_object();
+            w.key("type");
+            w.string(CALLBACK_MESSAGE_TYPE);
+            w.key("url");
+            w.string(&url);
+            w.end_object();
             self.effects.push(Effect::PostToOpener { message: message.clone() });
             self.effects.push(Effect::Broadcast { message });
             self.effects.push(Effect::CloseSelf);
-            return self.callback_ended(call, Ok(Value::Other));
+            return self.callback_ended(call, Ok(String::from("null")));
         }
-        let (state, url, href, in_address_bar) = (state.clone(), url.clone(), href.clone(), *in_address_bar);
         let Some(stored) = transaction else {
             let error = if state.is_empty() || !handled {
                 ConnectError::new(ErrorCode::UnknownState, "this callback's state matches no flow started in this tab (expired, another tab, or forged)")
@@ -114,7 +114,7 @@ impl Tab {
         self.effects.push(Effect::RemoveStorage { area: Area::Session, key: key(TRANSACTION_PREFIX, &state) });
         let value = self.now_text();
         self.effects.push(Effect::WriteStorage { area: Area::Session, key: key(HANDLED_PREFIX, &state), value });
-        match read_transaction(&stored) {
+        match read_transaction(stored) {
             Ok((transaction, config)) => {
                 if in_address_bar {
                     if let Some(cleaned) = strip_params(&href, providers::response_params(&config)) {
@@ -138,30 +138,14 @@ impl Tab {
             return self.callback_ended(call, Err(error));
         }
         self.slot_for(&config);
-        let job = self.new_id();
-        let prepared = Prepared {
-            url: String::new(),
-            token_endpoint: transaction.token_endpoint,
-            liquid_session: transaction.liquid_session.map(|(id, secret)| LiquidSession { id, secret }),
-        };
-        self.jobs.push(Job {
-            id: job,
-            connection: None,
-            caller: Caller::Callback(call),
-            listener,
-            mode: Mode::Redirect,
-            timeout_ms: config.timeout_ms,
-            config,
-            pending: Pending { state: transaction.state, verifier: transaction.verifier, nonce: transaction.nonce },
-            prepared,
-            return_to: transaction.return_to,
-            stage: Stage::Completing,
-            window: None,
-            watch: Watch::default(),
-            marker: None,
-            waiting: None,
-            request: None,
-        });
+        let pending = Pending { state: transaction.state, verifier: transaction.verifier, nonce: transaction.nonce };
+        let job = self.new_job(None, listener, config, Caller::Callback(call), Mode::Redirect, pending);
+        if let Some(j) = self.jobs.last_mut() {
+            j.prepared.token_endpoint = transaction.token_endpoint;
+            j.prepared.liquid_session = transaction.liquid_session.map(|(id, secret)| LiquidSession { id, secret });
+            j.return_to = transaction.return_to;
+            j.stage = Stage::Completing;
+        }
         self.arrived(job, Arrival::Callback(url));
     }
 
@@ -170,9 +154,8 @@ impl Tab {
     }
 
     /// The answer for every call that asked about this URL.
-    pub(crate) fn callback_ended(&mut self, call: Id, outcome: Result<Value>) {
+    pub(crate) fn callback_ended(&mut self, call: Id, outcome: Result<String>) {
         let Some(index) = self.answer_index(call) else { return };
-        let outcome = outcome.map(|value| crate::json::to_string(&value));
         let Answer::Pending { calls, .. } = core::mem::replace(&mut self.callbacks.answers[index].1, Answer::Given(outcome.clone())) else { return };
         for call in calls {
             match &outcome {

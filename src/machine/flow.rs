@@ -11,6 +11,7 @@ use crate::config::ConnectConfig;
 use crate::effect::{Area, Effect, HttpAnswer, Id, Listener, PopupOptions};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Value;
+use crate::json::JsonWriter;
 use crate::flow::{callback_state, check_return_to, judge_popup_closed, PopupClosed, PopupEvidence, CALLBACK_MESSAGE_TYPE, CLOSE_GRACE_MS, POPUP_POLL_MS};
 use crate::providers::{self, Arrival, Completed, Fetch, Flow, Pending, Prepared, Step, Waiting};
 
@@ -117,17 +118,19 @@ impl Tab {
     }
 
     /// A job of `connection`, which is now busy with it.
-    fn new_job(&mut self, connection: Id, config: ConnectConfig, caller: Caller, mode: Mode, pending: Pending) -> Id {
+    /// The callback page's completions have no connection (`None`): they tell `listener`.
+    /// The new job is the last of `jobs`.
+    pub(crate) fn new_job(&mut self, connection: Option<Id>, listener: Listener, config: ConnectConfig, caller: Caller, mode: Mode, pending: Pending) -> Id {
         let id = self.new_id();
-        if let Some(connection) = self.connection_mut(connection) {
+        if let Some(connection) = connection.and_then(|c| self.connection_mut(c)) {
             connection.job = Some(id);
         }
         let timeout_ms = config.timeout_ms;
         self.jobs.push(Job {
             id,
-            connection: Some(connection),
+            connection,
             caller,
-            listener: Listener::Connection(connection),
+            listener,
             mode,
             config,
             pending,
@@ -171,16 +174,16 @@ impl Tab {
             Err(error) => return self.refuse(caller, error),
         };
         let marker = key(POPUP_MARKER_PREFIX, &pending.state);
-        let job = self.new_job(connection_id, connection.config.clone(), caller, Mode::Popup, pending);
+        let job = self.new_job(Some(connection_id), Listener::Connection(connection_id), connection.config.clone(), caller, Mode::Popup, pending);
         let read = self.wait_for(Wait::PruneMarkers);
         self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix: String::from(POPUP_MARKER_PREFIX) });
         let value = self.now_text();
         self.effects.push(Effect::WriteStorage { area: Area::Local, key: marker.clone(), value });
         let window = self.wait_for(Wait::Job(job));
-        if let Some(index) = self.job_index(job) {
-            self.jobs[index].marker = Some(marker);
-            self.jobs[index].window = Some(window);
-            self.jobs[index].timeout_ms = timeout_ms;
+        if let Some(j) = self.jobs.last_mut() {
+            j.marker = Some(marker);
+            j.window = Some(window);
+            j.timeout_ms = timeout_ms;
         }
         match (options.window, caller) {
             (Some(_), Caller::App(call)) => self.effects.push(Effect::AdoptWindow { window, call }),
@@ -228,9 +231,9 @@ impl Tab {
                 return self.refuse(caller, error);
             }
         };
-        let job = self.new_job(connection_id, config, caller, Mode::Redirect, pending);
-        if let Some(index) = self.job_index(job) {
-            self.jobs[index].return_to = return_to;
+        let job = self.new_job(Some(connection_id), Listener::Connection(connection_id), config, caller, Mode::Redirect, pending);
+        if let Some(j) = self.jobs.last_mut() {
+            j.return_to = return_to;
         }
         self.prepare(job);
     }
@@ -279,13 +282,13 @@ impl Tab {
 
     /// The redirect job read the stored transactions: drop the stale ones, store its own, go.
     pub(crate) fn transactions_read(&mut self, job: Id, entries: alloc::vec::Vec<(String, String)>) {
-        self.prune(Area::Session, entries, |key, value| {
+        self.prune(Area::Session, entries, &|key, value| {
             if key.starts_with(super::HANDLED_PREFIX) {
                 crate::encoding::parse_decimal(value).map(|ms| ms as f64)
             } else if key.starts_with(TRANSACTION_PREFIX) {
                 match crate::json::parse(value) {
-                    Ok(Value::Record(record)) => match crate::fields::Fields::get(&record, "createdAt") {
-                        Value::Number(created) => Some(created),
+                    Ok(Value::Record(record)) => match crate::fields::Fields::field(&record, "createdAt") {
+                        Some(Value::Number(created)) => Some(*created),
                         _ => None,
                     },
                     _ => None,
@@ -295,30 +298,43 @@ impl Tab {
             }
         });
         let Some(index) = self.job_index(job) else { return };
-        let Some(config_json) = self.jobs[index].connection.and_then(|id| self.connection(id)).map(|c| c.config_json.clone()) else { return };
         let j = &self.jobs[index];
-        let mut transaction = providers::Record::new();
-        providers::put(&mut transaction, "state", providers::text(&j.pending.state));
-        providers::put(&mut transaction, "verifier", providers::text(j.pending.verifier.secret()));
+        let Some(connection) = j.connection.and_then(|id| self.connection(id)) else { return };
+        let mut json = String::new();
+        let mut w = JsonWriter::new(&mut json);
+        w.begin_object();
+        let mut put = |name: &str, text: &str| {
+            w.key(name);
+            w.string(text);
+        };
+        put("state", &j.pending.state);
+        put("verifier", j.pending.verifier.secret());
         if let Some(nonce) = &j.pending.nonce {
-            providers::put(&mut transaction, "nonce", providers::text(nonce));
+            put("nonce", nonce);
         }
-        providers::put(&mut transaction, "createdAt", Value::Number(self.now_ms));
+        w.key("createdAt");
+        w.number(self.now_ms);
+        let mut put = |name: &str, text: &str| {
+            w.key(name);
+            w.string(text);
+        };
         if let Some(return_to) = &j.return_to {
-            providers::put(&mut transaction, "returnTo", providers::text(return_to));
+            put("returnTo", return_to);
         }
         if let Some(token_endpoint) = &j.prepared.token_endpoint {
-            providers::put(&mut transaction, "tokenEndpoint", providers::text(token_endpoint));
+            put("tokenEndpoint", token_endpoint);
         }
         if let Some(session) = &j.prepared.liquid_session {
-            providers::put(&mut transaction, "liquidSessionId", providers::text(&session.id));
-            providers::put(&mut transaction, "liquidSessionSecret", providers::text(session.secret.expose()));
+            put("liquidSessionId", &session.id);
+            put("liquidSessionSecret", session.secret.expose());
         }
-        providers::put(&mut transaction, "config", config_json);
+        w.key("config");
+        w.value(&connection.config_json);
+        w.end_object();
         let key = key(TRANSACTION_PREFIX, &j.pending.state);
         let url = j.prepared.url.clone();
         let (listener, provider, caller) = (j.listener, j.provider(), j.caller);
-        self.effects.push(Effect::WriteStorage { area: Area::Session, key, value: crate::json::to_string(&Value::Record(transaction)) });
+        self.effects.push(Effect::WriteStorage { area: Area::Session, key, value: json });
         self.emit(listener, provider, "redirect", Some(Mode::Redirect), None);
         self.effects.push(Effect::NavigateSelf { url });
         // The page is leaving: the job stays (the connection stays busy) until it has.
@@ -399,7 +415,12 @@ impl Tab {
     pub(crate) fn window_message(&mut self, origin: &str, data: Option<&str>) {
         let Some(url) = relayed_url(data) else { return };
         let state = callback_state(&url);
-        let watching: alloc::vec::Vec<Id> = self.jobs.iter().filter(|job| job.is_watching()).map(|job| job.id).collect();
+        let mut watching = alloc::vec::Vec::new();
+        for job in &self.jobs {
+            if job.is_watching() {
+                watching.push(job.id);
+            }
+        }
         for job in watching {
             let Some(index) = self.job_index(job) else { continue };
             if origin == self.origin && state.as_deref() == Some(self.jobs[index].pending.state.as_str()) {
@@ -420,12 +441,14 @@ impl Tab {
         }
     }
 
-    /// The watch is over: stop its timers, close the window, forget the marker.
-    fn end_watch(&mut self, job: Id) {
-        let Some(index) = self.job_index(job) else { return };
-        let watch = core::mem::take(&mut self.jobs[index].watch);
-        let window = self.jobs[index].window.take();
-        let marker = self.jobs[index].marker.take();
+    /// The watch is over: stop its timers, close the window, forget the marker. The job stays
+    /// at `index` (nothing here adds or removes a job).
+    fn end_watch(&mut self, index: usize) {
+        let j = &mut self.jobs[index];
+        j.stage = Stage::Completing;
+        let watch = core::mem::take(&mut j.watch);
+        let window = j.window.take();
+        let marker = j.marker.take();
         for timer in [watch.timeout, watch.poll, watch.grace] {
             self.cancel_timer(timer);
         }
@@ -436,16 +459,13 @@ impl Tab {
         if let Some(key) = marker {
             self.effects.push(Effect::RemoveStorage { area: Area::Local, key });
         }
-        if let Some(index) = self.job_index(job) {
-            self.jobs[index].stage = Stage::Completing;
-        }
         self.update_listening();
     }
 
     /// The user came back (or closed the window): complete the flow.
     pub(crate) fn arrived(&mut self, job: Id, arrival: Arrival) {
-        self.end_watch(job);
         let Some(index) = self.job_index(job) else { return };
+        self.end_watch(index);
         if matches!(arrival, Arrival::Callback(_)) {
             self.emit_job(index, "callback", None);
         }
@@ -493,62 +513,71 @@ impl Tab {
 
     /// The end of a job: the connection's status, the tokens, the events, and the caller's answer.
     pub(crate) fn end_job(&mut self, job: Id, outcome: Result<Completed>) {
-        self.end_watch(job);
-        if let Some(request) = self.job_index(job).and_then(|index| self.jobs[index].request.take()) {
+        let Some(index) = self.job_index(job) else { return };
+        self.end_watch(index);
+        let j = self.jobs.swap_remove(index);
+        if let Some(request) = j.request {
             // Its answer, if it ever comes, finds no one.
             self.take_wait(request);
         }
-        let Some(index) = self.job_index(job) else { return };
-        let j = self.jobs.swap_remove(index);
         let provider = j.config.kind();
-        if let Some(connection) = j.connection.and_then(|id| self.connection_mut(id)) {
-            connection.job = None;
-        }
-        let outcome = outcome.map(|completed| {
-            let mut result = providers::Record::new();
-            providers::put(&mut result, "provider", providers::text(provider));
-            providers::put(&mut result, "state", providers::text(&j.pending.state));
-            if completed.exchanged {
-                self.emit(j.listener, provider, "exchange", Some(j.mode), None);
-            }
-            if let Some((tokens, subject)) = completed.tokens {
-                self.store_tokens(&j.config, tokens, subject);
-            }
-            result.extend(completed.result);
-            if let Some(return_to) = &j.return_to {
-                providers::put(&mut result, "returnTo", providers::text(return_to));
-            }
-            (Value::Record(result), completed.collection)
-        });
-        let outcome = match outcome {
-            Ok((result, collection)) => {
-                if let Some(connection) = j.connection.and_then(|id| self.connection_mut(id)) {
+        let connection = j.connection.and_then(|id| self.connections.iter().position(|c| c.id == id));
+        let (name, outcome) = match outcome {
+            Ok(completed) => {
+                if completed.exchanged {
+                    self.emit(j.listener, provider, "exchange", Some(j.mode), None);
+                }
+                if let Some((tokens, subject)) = completed.tokens {
+                    self.store_tokens(&j.config, tokens, subject);
+                }
+                let mut json = String::new();
+                let mut w = JsonWriter::new(&mut json);
+                w.begin_object();
+                w.key("provider");
+                w.string(provider);
+                w.key("state");
+                w.string(&j.pending.state);
+                for (name, value) in &completed.result {
+                    if !matches!(value, Value::Absent) {
+                        w.key(name);
+                        w.value(value);
+                    }
+                }
+                if let Some(return_to) = &j.return_to {
+                    w.key("returnTo");
+                    w.string(return_to);
+                }
+                w.end_object();
+                if let Some(index) = connection {
+                    let connection = &mut self.connections[index];
                     connection.status = Status::Connected;
-                    if collection.is_some() {
-                        connection.memory.collection = collection;
+                    if completed.collection.is_some() {
+                        connection.memory.collection = completed.collection;
                     }
                 }
                 self.slot_connected(&j.config);
-                self.emit(j.listener, provider, "success", Some(j.mode), None);
-                Ok(result)
+                ("success", Ok(json))
             }
             Err(error) => {
                 let code = error.code();
-                let status = match code {
-                    ErrorCode::PopupClosed | ErrorCode::Aborted => Status::Idle,
-                    _ => Status::Error,
+                let (status, name) = match code {
+                    ErrorCode::PopupClosed => (Status::Idle, "exit"),
+                    ErrorCode::Aborted => (Status::Idle, "error"),
+                    _ => (Status::Error, "error"),
                 };
-                if let Some(connection) = j.connection.and_then(|id| self.connection_mut(id)) {
-                    connection.status = status;
+                if let Some(index) = connection {
+                    self.connections[index].status = status;
                 }
-                let name = if code == ErrorCode::PopupClosed { "exit" } else { "error" };
-                self.emit(j.listener, provider, name, Some(j.mode), Some(code));
-                Err(error)
+                (name, Err(error))
             }
         };
+        if let Some(index) = connection {
+            self.connections[index].job = None;
+        }
+        self.emit(j.listener, provider, name, Some(j.mode), outcome.as_ref().err().map(ConnectError::code));
         match j.caller {
             Caller::App(call) => match outcome {
-                Ok(result) => self.resolve(call, &result),
+                Ok(json) => self.effects.push(Effect::Resolve { call, json }),
                 Err(error) => self.reject(call, error),
             },
             Caller::Button(button) => self.button_flow_ended(button, outcome),
@@ -560,9 +589,9 @@ impl Tab {
 /// The URL of a relayed callback message (`{ type: "oauth-connect:callback", url }`).
 pub(crate) fn relayed_url(data: Option<&str>) -> Option<String> {
     let Ok(Value::Record(message)) = crate::json::parse(data?) else { return None };
-    let get = |name| crate::fields::Fields::get(&message, name);
+    let get = |name| crate::fields::Fields::field(&message, name);
     match (get("type"), get("url")) {
-        (Value::Text(kind), Value::Text(url)) if kind == CALLBACK_MESSAGE_TYPE => Some(url),
+        (Some(Value::Text(kind)), Some(Value::Text(url))) if kind == CALLBACK_MESSAGE_TYPE => Some(url.clone()),
         _ => None,
     }
 }

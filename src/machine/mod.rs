@@ -107,6 +107,12 @@ pub(crate) fn key(prefix: &str, name: &str) -> String {
     key
 }
 
+/// The value of `entries` stored under `prefix` + `name` (exactly: a read by prefix also
+/// finds longer keys).
+pub(crate) fn entry<'a>(entries: &'a [(String, String)], prefix: &str, name: &str) -> Option<&'a str> {
+    entries.iter().find(|(stored, _)| stored.len() == prefix.len() + name.len() && stored.starts_with(prefix) && stored.ends_with(name)).map(|(_, value)| value.as_str())
+}
+
 /// One tab.
 pub struct Tab {
     origin: String,
@@ -160,7 +166,7 @@ impl Tab {
                 _ => {}
             },
             Event::StorageEntries { read, entries } => match self.take_wait(read) {
-                Some(Wait::PruneMarkers) => self.prune(Area::Local, entries, |_, value| crate::encoding::parse_decimal(value).map(|ms| ms as f64)),
+                Some(Wait::PruneMarkers) => self.prune(Area::Local, entries, &|_, value| crate::encoding::parse_decimal(value).map(|ms| ms as f64)),
                 Some(Wait::PruneTransactions(job)) => self.transactions_read(job, entries),
                 Some(Wait::Callback(call)) => self.callback_read(call, entries),
                 Some(Wait::Refresh(slot)) => self.fingerprint_read(slot, entries),
@@ -264,10 +270,6 @@ impl Tab {
         self.connections.iter_mut().find(|connection| connection.id == id)
     }
 
-    fn resolve(&mut self, call: Id, value: &Value) {
-        self.effects.push(Effect::Resolve { call, json: crate::json::to_string(value) });
-    }
-
     /// Resolve a call with `null` (the calls that answer nothing).
     fn resolve_null(&mut self, call: Id) {
         self.effects.push(Effect::Resolve { call, json: String::from("null") });
@@ -346,7 +348,9 @@ impl Tab {
         if let Some(job) = self.connection(connection).and_then(|c| c.job) {
             self.end_job(job, Err(flow::aborted()));
         }
-        self.connections.retain(|c| c.id != connection);
+        if let Some(index) = self.connections.iter().position(|c| c.id == connection) {
+            self.connections.swap_remove(index);
+        }
     }
 
     /// Keep listening to window messages only while a popup is watched, and to the channel
@@ -366,7 +370,7 @@ impl Tab {
 
     /// Remove the entries of `area` older than the transaction lifetime; `created` reads an
     /// entry's creation time (`None`: damaged, removed too).
-    fn prune(&mut self, area: Area, entries: Vec<(String, String)>, created: impl Fn(&str, &str) -> Option<f64>) {
+    fn prune(&mut self, area: Area, entries: Vec<(String, String)>, created: &dyn Fn(&str, &str) -> Option<f64>) {
         for (key, value) in entries {
             if created(&key, &value).is_none_or(|created| self.now_ms - created > crate::flow::TRANSACTION_TTL_MS) {
                 self.effects.push(Effect::RemoveStorage { area, key });

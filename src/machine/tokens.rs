@@ -8,11 +8,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{key, Tab, Wait};
+use super::{entry, key, Tab, Wait};
 use crate::config::{ConnectConfig, TokenStorage};
 use crate::effect::{Area, Effect, HttpAnswer, Id, Listener};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{Fields, Value};
+use crate::json::JsonWriter;
 use crate::providers::{self, RefreshRoute, Response};
 use crate::token::{self, TokenSet};
 
@@ -79,12 +80,12 @@ fn not_connected() -> ConnectError {
 
 impl Tab {
     pub(crate) fn slot_of(&self, config: &ConnectConfig) -> Option<&Slot> {
-        let key = config.connection_key();
+        let key = config.connection_key_str();
         self.slots.iter().find(|slot| slot.key == key)
     }
 
     fn slot_index(&self, config: &ConnectConfig) -> Option<usize> {
-        let key = config.connection_key();
+        let key = config.connection_key_str();
         self.slots.iter().position(|slot| slot.key == key)
     }
 
@@ -120,15 +121,13 @@ impl Tab {
     }
 
     fn ask_other_tabs(&mut self, index: usize) {
-        let message = self.message(index, TOKENS_REQUEST);
-        self.broadcast(message);
+        self.broadcast(index, TOKENS_REQUEST, false);
     }
 
     /// The token set this tab kept in `sessionStorage` (before a reload).
     pub(crate) fn restore(&mut self, index: usize, entries: Vec<(String, String)>) {
         let Some(slot) = self.slots.get_mut(index) else { return };
-        let stored = key(STORED_TOKENS_PREFIX, &slot.key);
-        let tokens = entries.iter().find(|(key, _)| *key == stored).and_then(|(_, text)| match crate::json::parse(text) {
+        let tokens = entry(&entries, STORED_TOKENS_PREFIX, &slot.key).and_then(|text| match crate::json::parse(text) {
             Ok(Value::Record(record)) => TokenSet::from_contract_fields(&record).ok(),
             _ => None,
         });
@@ -138,29 +137,39 @@ impl Tab {
         }
     }
 
-    fn message(&self, index: usize, kind: &str) -> providers::Record {
-        let mut message = providers::Record::new();
-        providers::put(&mut message, "type", providers::text(kind));
-        providers::put(&mut message, "key", providers::text(&self.slots[index].key));
-        message
-    }
-
-    fn broadcast(&mut self, message: providers::Record) {
-        self.effects.push(Effect::Broadcast { message: crate::json::to_string(&Value::Record(message)) });
+    /// Tell the other tabs about this slot: a `TOKENS_REQUEST` (type and key only), or a
+    /// `TOKENS_MESSAGE` with what the slot holds now.
+    fn broadcast(&mut self, index: usize, kind: &'static str, reconnect: bool) {
+        let slot = &self.slots[index];
+        let mut message = String::new();
+        let mut w = JsonWriter::new(&mut message);
+        w.begin_object();
+        w.key("type");
+        w.string(kind);
+        w.key("key");
+        w.string(&slot.key);
+        if kind == TOKENS_MESSAGE {
+            w.key("tokens");
+            match &slot.tokens {
+                Some(tokens) => w.value(&providers::token_set_record(tokens)),
+                None => w.null(),
+            }
+            if reconnect {
+                w.key("reconnect");
+                w.bool(true);
+            }
+            if let Some(sub) = &slot.subject {
+                w.key("sub");
+                w.string(sub);
+            }
+        }
+        w.end_object();
+        self.effects.push(Effect::Broadcast { message });
     }
 
     /// Tell the other tabs what this slot holds now.
     fn share(&mut self, index: usize, reconnect: bool) {
-        let mut message = self.message(index, TOKENS_MESSAGE);
-        let slot = &self.slots[index];
-        providers::put(&mut message, "tokens", slot.tokens.as_ref().map(providers::token_set_record).unwrap_or(Value::Other));
-        if reconnect {
-            providers::put(&mut message, "reconnect", Value::Bool(true));
-        }
-        if let Some(sub) = &slot.subject {
-            providers::put(&mut message, "sub", providers::text(sub));
-        }
-        self.broadcast(message);
+        self.broadcast(index, TOKENS_MESSAGE, reconnect);
     }
 
     /// Keep `sessionStorage` in step with the slot (or clear it).
@@ -246,38 +255,38 @@ impl Tab {
             return self.channel_callback(url);
         }
         let Some(Ok(Value::Record(message))) = data.map(crate::json::parse) else { return };
-        let Value::Text(slot_key) = message.get("key") else { return };
-        let Some(index) = self.slots.iter().position(|slot| slot.key == slot_key) else { return };
-        match message.get("type") {
-            Value::Text(kind) if kind == TOKENS_REQUEST => {
+        let Some(Value::Text(slot_key)) = message.field("key") else { return };
+        let Some(index) = self.slots.iter().position(|slot| slot.key == *slot_key) else { return };
+        match message.field("type") {
+            Some(Value::Text(kind)) if kind == TOKENS_REQUEST => {
                 let slot = &self.slots[index];
                 if slot.tokens.is_some() && !slot.reconnect_required {
                     self.share(index, false);
                 }
             }
-            Value::Text(kind) if kind == TOKENS_MESSAGE => {
+            Some(Value::Text(kind)) if kind == TOKENS_MESSAGE => {
                 let slot = &mut self.slots[index];
-                match (message.get("reconnect"), message.get("tokens")) {
-                    (Value::Bool(true), _) => {
+                match (message.field("reconnect"), message.field("tokens")) {
+                    (Some(Value::Bool(true)), _) => {
                         slot.reconnect_required = true;
                         slot.tokens = None;
                     }
-                    (_, Value::Other) => {
+                    (_, Some(Value::Other)) => {
                         // Another tab disconnected: a connection of this tab that connected by
                         // its own flow is no longer connected either.
                         slot.tokens = None;
                         let key = slot.key.clone();
-                        for connection in self.connections.iter_mut().filter(|c| c.config.connection_key() == key) {
+                        for connection in self.connections.iter_mut().filter(|c| c.config.connection_key_str() == key) {
                             if connection.status == super::Status::Connected {
                                 connection.status = super::Status::Idle;
                             }
                         }
                     }
-                    (_, Value::Record(shared)) => {
-                        let Ok(tokens) = TokenSet::from_contract_fields(&shared) else { return };
+                    (_, Some(Value::Record(shared))) => {
+                        let Ok(tokens) = TokenSet::from_contract_fields(shared) else { return };
                         slot.reconnect_required = false;
-                        if let Value::Text(sub) = message.get("sub") {
-                            slot.subject = Some(sub);
+                        if let Some(Value::Text(sub)) = message.field("sub") {
+                            slot.subject = Some(sub.clone());
                         }
                         slot.tokens = Some(tokens);
                     }
@@ -302,14 +311,13 @@ impl Tab {
         if slot.reconnect_required {
             return self.reject(call, ConnectError::new(ErrorCode::ReconnectRequired, "the provider revoked this connection: connect again"));
         }
-        let Some(current) = slot.tokens.clone() else { return self.reject(call, not_connected()) };
-        let skew = config.refresh_skew_ms;
-        if !force && !current.needs_refresh(self.now_ms, skew) {
-            return self.answer_tokens(call, &current, force);
+        let Some(current) = &slot.tokens else { return self.reject(call, not_connected()) };
+        if !force && !current.needs_refresh(self.now_ms, config.refresh_skew_ms) {
+            return self.answer_tokens(call, index, force);
         }
         if current.refresh_token.is_none() {
             if !force && !current.is_expired(self.now_ms) {
-                return self.answer_tokens(call, &current, force);
+                return self.answer_tokens(call, index, force);
             }
             return self.reject(call, ConnectError::new(ErrorCode::ReconnectRequired, "the access token expired and there is no refresh token: connect again"));
         }
@@ -326,8 +334,10 @@ impl Tab {
             RefreshRoute::NotHere => return,
         };
         let lock = self.wait_for(Wait::Refresh(index));
-        let name = key(LOCK_PREFIX, &self.slots[index].key);
-        self.slots[index].refresh = Some(Refresh {
+        let slot = &mut self.slots[index];
+        let name = key(LOCK_PREFIX, &slot.key);
+        let Some(current) = slot.tokens.clone() else { return };
+        slot.refresh = Some(Refresh {
             waiters: alloc::vec![waiter],
             started_with: current,
             token_endpoint,
@@ -354,12 +364,17 @@ impl Tab {
         }
     }
 
-    fn answer_tokens(&mut self, call: Id, tokens: &TokenSet, wants_set: bool) {
+    /// Answer `call` with the slot's token set (`wants_set`) or its access token.
+    fn answer_tokens(&mut self, call: Id, index: usize, wants_set: bool) {
+        let Some(tokens) = &self.slots[index].tokens else { return };
+        let mut json = String::new();
+        let mut w = JsonWriter::new(&mut json);
         if wants_set {
-            self.resolve(call, &providers::token_set_record(tokens));
+            w.value(&providers::token_set_record(tokens));
         } else {
-            self.resolve(call, &providers::text(tokens.access_token.expose()));
+            w.string(tokens.access_token.expose());
         }
+        self.effects.push(Effect::Resolve { call, json });
     }
 
     /// The refresh holds the lock. Another tab may have refreshed while this one waited: its
@@ -369,7 +384,7 @@ impl Tab {
             return self.effects.push(Effect::ReleaseLock { lock });
         };
         refresh.pending = None;
-        if self.taken_elsewhere(index).is_some() {
+        if self.taken_elsewhere(index) {
             return self.finish_refresh(index, Ok(false));
         }
         // The lock holder stores the new fingerprint before releasing; its broadcast may still
@@ -384,19 +399,18 @@ impl Tab {
         self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix });
     }
 
-    fn taken_elsewhere(&self, index: usize) -> Option<TokenSet> {
+    /// Another tab refreshed since this refresh began: the slot holds a newer, live set.
+    fn taken_elsewhere(&self, index: usize) -> bool {
         let slot = &self.slots[index];
-        let refresh = slot.refresh.as_ref()?;
-        let started = fingerprint_of(&refresh.started_with);
-        slot.tokens.clone().filter(|tokens| fingerprint_of(tokens) != started && !tokens.is_expired(self.now_ms))
+        let (Some(refresh), Some(tokens)) = (&slot.refresh, &slot.tokens) else { return false };
+        fingerprint_of(tokens) != fingerprint_of(&refresh.started_with) && !tokens.is_expired(self.now_ms)
     }
 
     pub(crate) fn fingerprint_read(&mut self, index: usize, entries: Vec<(String, String)>) {
         let Some(slot) = self.slots.get(index) else { return };
         let Some(refresh) = &slot.refresh else { return };
-        let name = key(FINGERPRINT_PREFIX, &slot.key);
-        let marker = entries.into_iter().find(|(key, _)| *key == name).map(|(_, value)| value);
-        if marker.is_some() && marker != fingerprint_of(&refresh.started_with) {
+        let marker = entry(&entries, FINGERPRINT_PREFIX, &slot.key);
+        if marker.is_some() && marker != fingerprint_of(&refresh.started_with).as_deref() {
             let half = self.start_timer(Wait::Refresh(index), ROTATED_WAIT_MS / 2);
             let end = self.start_timer(Wait::Refresh(index), ROTATED_WAIT_MS);
             if let Some(refresh) = self.slots[index].refresh.as_mut() {
@@ -411,7 +425,7 @@ impl Tab {
     /// A token set arrived from another tab: a refresh waiting for it is done.
     fn rotated_arrived(&mut self, index: usize) {
         let waiting = matches!(self.slots[index].refresh.as_ref().map(|r| r.stage), Some(RefreshStage::AwaitingRotated { .. }));
-        if waiting && self.taken_elsewhere(index).is_some() {
+        if waiting && self.taken_elsewhere(index) {
             self.finish_refresh(index, Ok(false));
         }
     }
@@ -504,12 +518,14 @@ impl Tab {
         }
         match outcome {
             Ok(refreshed) => {
-                let Some(tokens) = self.slots[index].tokens.clone() else { return };
+                if self.slots[index].tokens.is_none() {
+                    return;
+                }
                 if refreshed {
                     self.emit(refresh.listener, refresh.provider, "refresh", None, None);
                 }
                 for waiter in refresh.waiters {
-                    self.answer_tokens(waiter.call, &tokens, waiter.wants_set);
+                    self.answer_tokens(waiter.call, index, waiter.wants_set);
                 }
             }
             Err(error) => {

@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{params_record, put, text, Completed, Fetch, Flow, LiquidSession, Pending, Prepared, Record, Response, Step, Then, Waiting};
-use crate::authorize::{build_authorize_url, ParamValue};
+use crate::authorize::build_authorize_url_str;
 use crate::callback::check_response;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
@@ -39,7 +39,7 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> LiquidConfig {
         read.invalid("publicApiKey must be the public key (pk_...)");
     }
     LiquidConfig {
-        base_url: String::from(read.url("baseUrl").as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL).trim_end_matches('/')),
+        base_url: String::from(crate::encoding::trim_end_byte(read.url("baseUrl").as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL), b'/')),
         public_api_key,
         return_url: read.url("returnUrl"),
         verify_endpoint: read.backend_url("verifyEndpoint"),
@@ -59,7 +59,7 @@ pub fn check_redirect(config: &LiquidConfig) -> Result<()> {
         Some(_) => Ok(()),
         None => Err(ConnectError::new(
             ErrorCode::InvalidConfig,
-            "a Liquid redirect flow needs returnUrl: without it the flow ends in a window the user closes (use popup())",
+            "a Liquid redirect flow needs returnUrl (or use popup())",
         )),
     }
 }
@@ -69,7 +69,7 @@ pub fn prepare(config: &LiquidConfig, pending: &Pending) -> Result<Step<Prepared
     put(&mut request, "public_api_key", text(&config.public_api_key));
     if let Some(return_url) = &config.return_url {
         // The return page is recognised, and matched to this flow, by its state.
-        let with_state = build_authorize_url(return_url, alloc::vec![(String::from("state"), ParamValue::One(pending.state.clone()))])?;
+        let with_state = build_authorize_url_str(return_url, &[("state", &pending.state)])?;
         put(&mut request, "return_url", Value::Text(with_state));
     }
     Ok(Step::Fetch(Fetch::post_json(&session_url(config), &request), ()))
@@ -77,17 +77,15 @@ pub fn prepare(config: &LiquidConfig, pending: &Pending) -> Result<Step<Prepared
 
 pub fn prepare_answered(config: &LiquidConfig, response: Response) -> Result<Prepared> {
     let refused = || ConnectError::new(ErrorCode::TokenError, "Liquid did not create a session").with_status(response.status);
-    let body = match (response.ok(), response.object()) {
-        (true, Some(body)) => body,
-        _ => return Err(refused()),
+    // One refusal for every way the answer is not a created session.
+    let payload = match response.object() {
+        Some(body) if response.ok() && matches!(body.field("success"), Some(Value::Bool(true))) => match body.field("payload") {
+            Some(Value::Record(payload)) => Some(payload),
+            _ => None,
+        },
+        _ => None,
     };
-    if !matches!(body.field("success"), Some(Value::Bool(true))) {
-        return Err(refused());
-    }
-    let payload = match body.field("payload") {
-        Some(Value::Record(payload)) => payload,
-        _ => return Err(refused()),
-    };
+    let Some(payload) = payload else { return Err(refused()) };
     let id = opt_string(payload, "session_id", ErrorCode::TokenError)?.unwrap_or_default();
     let secret = opt_string(payload, "session_secret", ErrorCode::TokenError)?.unwrap_or_default();
     // The id goes into a URL path: only an id's characters.

@@ -52,7 +52,7 @@ pub fn prepare(config: &TorqueConfig, pending: &Pending) -> Step<Prepared, ()> {
         put(&mut request, "externalUserId", text(user));
     }
     if !config.scope.is_empty() {
-        put(&mut request, "scope", crate::fields::Value::Text(config.scope.join(" ")));
+        put(&mut request, "scope", crate::fields::Value::Text(crate::encoding::join_spaced(&config.scope)));
     }
     Step::Fetch(Fetch::post_json(&config.session_endpoint, &request), ())
 }

@@ -5,7 +5,7 @@
 use alloc::string::String;
 
 use super::{params_record, put, text, Completed, Fetch, Flow, Memory, Pending, Prepared, Record, Response, Step};
-use crate::authorize::{build_authorize_url, ParamValue};
+use crate::authorize::build_authorize_url_str;
 use crate::callback::check_response;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
@@ -84,20 +84,19 @@ pub fn prepare_answered(config: &TurnqeyConfig, memory: &Memory, pending: &Pendi
     let checksum = opt_string(&answer, "checksum", ErrorCode::InvalidConfig)?
         .filter(|checksum| !checksum.is_empty())
         .ok_or_else(|| ConnectError::new(ErrorCode::InvalidConfig, "the checksumEndpoint's answer has no checksum"))?;
-    let one = |name: &str, value: &str| (String::from(name), ParamValue::One(String::from(value)));
-    let mut params = alloc::vec![one("client", &config.client), one("platform", &config.platform)];
+    let mut params = alloc::vec![("client", config.client.as_str()), ("platform", &config.platform)];
     if let Some(collection) = &memory.collection {
-        params.push(one("collection", collection));
+        params.push(("collection", collection));
     }
-    params.push(one("state", &pending.state));
-    params.push(one("identity", &config.identity));
-    params.push(one("checksum", &checksum));
-    Ok(Prepared { url: build_authorize_url(&config.authorize_url, params)?, token_endpoint: None, liquid_session: None })
+    params.push(("state", &pending.state));
+    params.push(("identity", &config.identity));
+    params.push(("checksum", &checksum));
+    Ok(Prepared { url: build_authorize_url_str(&config.authorize_url, &params)?, token_endpoint: None, liquid_session: None })
 }
 
 pub fn complete(flow: &Flow<'_>, url: &str) -> Result<Completed> {
     let params = check_response(url, &flow.expectation())?;
-    let collection = params.iter().find(|(name, _)| name == "collection").map(|(_, value)| value.clone()).unwrap_or_default();
+    let collection = String::from(crate::callback::param(&params, "collection").unwrap_or_default());
     if collection.is_empty() {
         return Err(ConnectError::new(ErrorCode::InvalidCallback, "Turnqey's answer has no collection"));
     }
