@@ -120,7 +120,7 @@ pub fn parse_callback(url: &str, expect: &CallbackExpectation<'_>) -> Result<Cal
     if FOREIGN_RESPONSE_PARAMS.iter().any(|name| get(name).is_some()) {
         return Err(ConnectError::new(
             ErrorCode::InvalidCallback,
-            "the callback has token, access_token, id_token or response: not a code response",
+            "the callback holds a token: not a code response",
         ));
     }
     let state = String::from(get("state").unwrap_or(""));
@@ -153,14 +153,14 @@ pub fn check_response(url: &str, expect: &CallbackExpectation<'_>) -> Result<Vec
     if state.is_empty() || !constant_time_eq(state, expect.state) {
         return Err(ConnectError::new(
             ErrorCode::StateMismatch,
-            "the callback's state is missing or not this request's (possible CSRF)",
+            "the callback's state is wrong (possible CSRF)",
         ));
     }
     if let (Some(expected), Some(received)) = (expect.issuer, get("iss")) {
         if received != expected {
             return Err(ConnectError::new(
                 ErrorCode::IssuerMismatch,
-                "the callback's iss is not the expected issuer (possible mix-up)",
+                "the callback's iss is wrong (possible mix-up)",
             ));
         }
     }

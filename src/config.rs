@@ -233,17 +233,17 @@ fn insecure(message: &'static str) -> ConnectError {
 fn refuse_server_side_material(fields: &dyn Fields) -> Result<()> {
     if fields.field("clientSecret").is_some() || fields.field("client_secret").is_some() {
         return Err(insecure(
-            "clientSecret is readable by every user of a browser app: keep it on your server (exchangeEndpoint)",
+            "clientSecret is public in a browser: keep it on your server (exchangeEndpoint)",
         ));
     }
     if opt_str(fields, "grant", ErrorCode::InvalidConfig)? == Some("client_credentials") {
         return Err(insecure(
-            "the client_credentials grant needs a secret: run it on your server",
+            "client_credentials needs a secret: run it on your server",
         ));
     }
     if fields.entries().iter().any(|(_, value)| any_string(value, is_secret_key)) {
         return Err(insecure(
-            "a secret key (sk_...) is readable by every user of a browser app: keep it on your server",
+            "a secret key (sk_...) is public in a browser: keep it on your server",
         ));
     }
     Ok(())
@@ -280,7 +280,7 @@ pub(crate) fn check_url(text: &str, name: &str) -> Result<()> {
 }
 
 pub(crate) fn required_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
-    url_field(fields, name)?.ok_or_else(|| ConnectError::field(ErrorCode::InvalidConfig, name, "is required (an absolute https: URL)"))
+    url_field(fields, name)?.ok_or_else(|| ConnectError::field(ErrorCode::InvalidConfig, name, "is required (an https: URL)"))
 }
 
 /// The app's own backend may be named by a path on the app's origin (`/api/exchange`).
@@ -308,13 +308,13 @@ pub(crate) fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, Str
             return Err(ConnectError::field(
                 ErrorCode::InvalidConfig,
                 &crate::authorize::quote_name(name),
-                "is set by the library, not by extraParams",
+                "is set by the library, not extraParams",
             ));
         }
         match value {
             Value::Absent => {}
             Value::Text(text) => params.push((name.clone(), text.clone())),
-            _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "extraParams values must be strings")),
+            _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "extraParams must be an object of strings")),
         }
     }
     Ok(params)
@@ -324,7 +324,7 @@ pub(crate) fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, Str
 
 pub(crate) fn required_backend_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
     backend_url_field(fields, name)?
-        .ok_or_else(|| ConnectError::field(ErrorCode::InvalidConfig, name, "is required (your backend's URL or path)"))
+        .ok_or_else(|| ConnectError::field(ErrorCode::InvalidConfig, name, "is required (a URL or /path)"))
 }
 
 
@@ -493,9 +493,8 @@ mod tests {
 pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(String, String)> {
     let code = ErrorCode::InvalidConfig;
     let mut read = Reader::new(document, code);
-    let named = opt_str(document, "issuer", code);
-    if read.take(named) != Some(issuer) {
-        read.invalid("the discovery document's issuer is not the configured issuer");
+    if read.str("issuer") != Some(issuer) {
+        read.invalid("discovery: issuer is not the configured one");
     }
     let authorization = read.req("authorization_endpoint");
     let token = read.req("token_endpoint");
@@ -505,7 +504,7 @@ pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(Strin
     }
     let methods = opt_string_list(document, "code_challenge_methods_supported", false, code);
     if read.take(methods).is_some_and(|methods| !methods.iter().any(|method| method == crate::pkce::S256)) {
-        read.invalid("the provider does not support PKCE with S256");
+        read.invalid("discovery: no PKCE S256 support");
     }
     read.finish((authorization, token))
 }

@@ -112,6 +112,23 @@ impl<'a> Reader<'a> {
         self.take(value)
     }
 
+    /// [`opt_str`]: borrowed from the fields.
+    #[inline(never)]
+    pub fn str(&mut self, name: &str) -> Option<&'a str> {
+        let value = opt_str(self.fields, name, self.code);
+        self.take(value)
+    }
+
+    /// A string that must be there and not be empty; else `message`.
+    #[inline(never)]
+    pub fn nonempty(&mut self, name: &str, message: &'static str) -> String {
+        let value = self.opt(name).unwrap_or_default();
+        if value.is_empty() {
+            self.invalid(message);
+        }
+        value
+    }
+
     /// [`opt_number`].
     #[inline(never)]
     pub fn number(&mut self, name: &str) -> Option<f64> {

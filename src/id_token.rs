@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{opt_str, opt_string_list, Fields, Reader};
+use crate::fields::{opt_string_list, Fields, Reader};
 
 /// Clock skew allowed on `exp`, in seconds.
 pub const EXP_LEEWAY_SECONDS: f64 = 60.0;
@@ -26,9 +26,9 @@ pub fn jwt_payload(token: &str) -> Result<Vec<u8>> {
         .filter(|(_payload, signature)| !signature.contains('.'))
         .map(|(payload, _signature)| payload);
     let Some(payload) = payload else {
-        return Err(invalid("the ID token is not a compact JWT"));
+        return Err(invalid("ID token: not a compact JWT"));
     };
-    crate::encoding::base64url_decode(payload).ok_or_else(|| invalid("the ID token's payload is not base64url"))
+    crate::encoding::base64url_decode(payload).ok_or_else(|| invalid("ID token: payload not base64url"))
 }
 
 /// What the claims must match.
@@ -47,37 +47,31 @@ pub struct IdTokenExpectation<'a> {
 pub fn check_claims(claims: &dyn Fields, expect: &IdTokenExpectation<'_>) -> Result<String> {
     let code = ErrorCode::InvalidIdToken;
     let mut read = Reader::new(claims, code);
-    let iss = opt_str(claims, "iss", code);
-    if read.take(iss) != Some(expect.issuer) {
-        read.invalid("the ID token's iss is not the issuer");
+    if read.str("iss") != Some(expect.issuer) {
+        read.invalid("ID token: iss is not the issuer");
     }
     let audiences = opt_string_list(claims, "aud", false, code);
     let audiences = read.take(audiences).unwrap_or_default();
     if !audiences.iter().any(|aud| aud == expect.client_id) {
-        read.invalid("the ID token's aud does not include this client");
+        read.invalid("ID token: aud lacks this client");
     }
-    let azp = opt_str(claims, "azp", code);
-    let azp = read.take(azp);
+    let azp = read.str("azp");
     if (audiences.len() > 1 || azp.is_some()) && azp != Some(expect.client_id) {
-        read.invalid("the ID token's azp is not this client");
+        read.invalid("ID token: azp is not this client");
     }
     match read.number("exp") {
         Some(exp) if exp + EXP_LEEWAY_SECONDS > expect.now_seconds => {}
-        Some(_) => read.invalid("the ID token has expired"),
-        None => read.invalid("the ID token has no exp"),
+        Some(_) => read.invalid("ID token: expired"),
+        None => read.invalid("ID token: no exp"),
     }
     if let Some(nonce) = expect.nonce {
-        let received = opt_str(claims, "nonce", code);
-        if !crate::state::constant_time_eq(read.take(received).unwrap_or_default(), nonce) {
-            read.invalid("the ID token's nonce is not this request's (possible replay)");
+        if !crate::state::constant_time_eq(read.str("nonce").unwrap_or_default(), nonce) {
+            read.invalid("ID token: wrong nonce (possible replay)");
         }
     }
-    let subject = read.opt("sub").unwrap_or_default();
-    if subject.is_empty() {
-        read.invalid("the ID token has no sub");
-    }
+    let subject = read.nonempty("sub", "ID token: no sub");
     if expect.subject.is_some_and(|previous| previous != subject) {
-        read.invalid("the refreshed ID token is for another user (sub changed)");
+        read.invalid("ID token: sub changed (another user)");
     }
     read.finish(subject)
 }

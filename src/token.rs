@@ -45,7 +45,7 @@ impl TokenSet {
         let access_token = read.opt("accessToken").filter(|t| !t.is_empty());
         let token_type = read.opt("tokenType");
         if access_token.is_none() || token_type.is_none() {
-            read.invalid("a stored token set lacks accessToken or tokenType");
+            read.invalid("stored tokens lack accessToken or tokenType");
         }
         let tokens = TokenSet {
             access_token: Secret::new(access_token.unwrap_or_default()),
@@ -80,17 +80,11 @@ pub fn refresh_body(refresh_token: &Secret, client_id: &str) -> String {
 /// a refresh response carries none (the server may keep the old one valid, §6).
 pub fn token_set_from_response(fields: &dyn Fields, now_ms: f64, previous_refresh_token: Option<&Secret>) -> Result<TokenSet> {
     let mut read = Reader::new(fields, ErrorCode::TokenError);
-    let access_token = read.opt("access_token").unwrap_or_default();
-    if access_token.is_empty() {
-        read.invalid("the token response has no access_token");
-    }
-    let token_type = read.opt("token_type").unwrap_or_default();
-    if token_type.is_empty() {
-        read.invalid("the token response has no token_type");
-    }
+    let access_token = read.nonempty("access_token", "token response: no access_token");
+    let token_type = read.nonempty("token_type", "token response: no token_type");
     let expires_at_ms = match read.number("expires_in") {
         Some(seconds) if seconds < 0.0 => {
-            read.invalid("the token response has a negative expires_in");
+            read.invalid("token response: negative expires_in");
             None
         }
         seconds => seconds.map(|seconds| now_ms + seconds * 1000.0),

@@ -27,11 +27,11 @@ pub struct WebUrl<'a> {
 }
 
 /// The reason given for a URL that is plain `http:` off this machine.
-pub const HTTPS_ONLY: &str = "must use https: (http: only on localhost, 127.0.0.1 and [::1])";
+pub const HTTPS_ONLY: &str = "must use https: (http: only on loopback)";
 
 /// The reason given for a URL with a fragment where none may be
 /// ([RFC 6749 §3.1](https://www.rfc-editor.org/rfc/rfc6749#section-3.1)).
-pub const NO_FRAGMENT: &str = "must not have a fragment (#...)";
+pub const NO_FRAGMENT: &str = "must not have a #fragment";
 
 /// Why a URL was refused; the caller turns it into a message for its own field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,11 +46,11 @@ pub enum UrlProblem {
 impl UrlProblem {
     pub fn describe(self) -> &'static str {
         match self {
-            UrlProblem::NotAbsoluteHttp => "must be an absolute https:// URL",
-            UrlProblem::Credentials => "must not hold a user name or password",
-            UrlProblem::BadHost => "has an empty or non-ASCII host (use punycode)",
-            UrlProblem::BadPort => "has a port that is not 0 to 65535",
-            UrlProblem::BadCharacter => "holds a space, control character, backslash or character to percent-encode",
+            UrlProblem::NotAbsoluteHttp => "must be an https:// URL",
+            UrlProblem::Credentials => "must not hold user:password@",
+            UrlProblem::BadHost => "has a bad host (use ASCII punycode)",
+            UrlProblem::BadPort => "has a bad port (0-65535)",
+            UrlProblem::BadCharacter => "holds a character to percent-encode",
         }
     }
 }

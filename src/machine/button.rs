@@ -69,23 +69,25 @@ impl Tab {
         let state = state_for_status(self.status(connection), ButtonState::Idle);
         self.buttons.push(Button { id, connection, mode, labels, state, severed: false, flowing: false, in_app_browser, return_to, message: None });
         self.effects.push(Effect::CreateButton { button: id });
-        self.draw(id);
+        self.draw(self.buttons.len() - 1);
         self.resolve_null(call);
     }
 
     fn label(button: &Button, name: &str, default: &'static str) -> String {
-        button.labels.iter().find(|(key, _)| *key == name).map(|(_, label)| label.clone()).unwrap_or_else(|| String::from(default))
+        String::from(button.labels.iter().find(|(key, _)| *key == name).map_or(default, |(_, label)| label.as_str()))
     }
 
-    fn draw(&mut self, id: Id) {
-        let Some(button) = self.buttons.iter().find(|button| button.id == id) else { return };
+    /// Draw the button at `index`.
+    fn draw(&mut self, index: usize) {
+        let button = &self.buttons[index];
+        let id = button.id;
         let state = button.state;
         let waiting = state == ButtonState::Connecting && button.severed;
         let label = if waiting { Self::label(button, "waiting", "Waiting for the other window…") } else { Self::label(button, state.as_str(), state.default_label()) };
         let announcement = match (&button.message, waiting) {
-            (Some(message), _) => message.clone(),
-            (None, true) => String::from("Waiting for the sign-in window. Press Cancel to stop."),
-            (None, false) => String::from(state.announcement()),
+            (Some(message), _) => message.as_str(),
+            (None, true) => "Waiting for the sign-in window. Press Cancel to stop.",
+            (None, false) => state.announcement(),
         };
         let drawing = Drawing {
             state: state.as_str(),
@@ -94,60 +96,61 @@ impl Tab {
             inert: state == ButtonState::Connected,
             cancel_label: Self::label(button, "cancel", "Cancel"),
             cancel_shown: waiting,
-            announcement,
+            announcement: String::from(announcement),
         };
         self.effects.push(Effect::Draw { button: id, drawing });
     }
 
-    fn set_state(&mut self, id: Id, state: ButtonState, message: Option<String>) {
-        let Some(index) = self.button_index(id) else { return };
+    /// Set the state of the button at `index` and draw it.
+    fn set_state(&mut self, index: usize, state: ButtonState, message: Option<String>) {
         let button = &mut self.buttons[index];
         button.state = state;
         button.message = message;
         if state != ButtonState::Connecting {
             button.severed = false;
         }
-        self.draw(id);
+        self.draw(index);
     }
 
     /// A click: the popup opens in this very turn.
     pub(crate) fn button_clicked(&mut self, id: Id, screen: [f64; 4]) {
-        let Some(button) = self.buttons.iter().find(|button| button.id == id) else { return };
+        let Some(index) = self.button_index(id) else { return };
+        let button = &mut self.buttons[index];
         match click_action(button.state, button.mode, button.in_app_browser) {
             ClickAction::Ignore => {}
-            ClickAction::Popup => self.button_popup(id, screen),
+            ClickAction::Popup => {
+                button.flowing = true;
+                let connection = button.connection;
+                self.set_state(index, ButtonState::Connecting, None);
+                self.start_popup(connection, Caller::Button(id), PopupOptions { screen, ..PopupOptions::default() });
+            }
             ClickAction::Redirect => self.button_redirect(id),
         }
-    }
-
-    fn button_popup(&mut self, id: Id, screen: [f64; 4]) {
-        let Some(index) = self.button_index(id) else { return };
-        self.buttons[index].flowing = true;
-        let connection = self.buttons[index].connection;
-        self.set_state(id, ButtonState::Connecting, None);
-        self.start_popup(connection, Caller::Button(id), PopupOptions { screen, ..PopupOptions::default() });
     }
 
     fn button_redirect(&mut self, id: Id) {
         let Some(index) = self.button_index(id) else { return };
         self.buttons[index].flowing = true;
         let (connection, return_to) = (self.buttons[index].connection, self.buttons[index].return_to.clone());
-        self.set_state(id, ButtonState::Connecting, None);
+        self.set_state(index, ButtonState::Connecting, None);
         self.start_redirect(connection, Caller::Button(id), Value::Text(return_to));
     }
 
     pub(crate) fn cancel_clicked(&mut self, id: Id) {
-        if let Some(job) = self.jobs.iter().find(|job| job.caller == Caller::Button(id)).map(|job| job.id) {
-            self.end_job(job, Err(super::flow::aborted()));
+        self.abort_button_job(id);
+    }
+
+    fn abort_button_job(&mut self, id: Id) {
+        if let Some(index) = self.jobs.iter().position(|job| job.caller == Caller::Button(id)) {
+            self.end_job(index, Err(super::flow::aborted()));
         }
     }
 
-    pub(crate) fn button_severed(&mut self, id: Id) {
-        if let Some(index) = self.button_index(id) {
-            if self.buttons[index].flowing {
-                self.buttons[index].severed = true;
-                self.draw(id);
-            }
+    /// COOP cut the popup of the button at `index`.
+    pub(crate) fn button_severed(&mut self, index: usize) {
+        if self.buttons[index].flowing {
+            self.buttons[index].severed = true;
+            self.draw(index);
         }
     }
 
@@ -156,30 +159,24 @@ impl Tab {
         let Some(index) = self.button_index(id) else { return };
         self.buttons[index].flowing = false;
         let (mode, connection) = (self.buttons[index].mode, self.buttons[index].connection);
-        match outcome {
-            Ok(json) => {
-                self.set_state(id, ButtonState::Connected, None);
-                self.effects.push(Effect::CallButton { button: id, callback: ButtonCallback::Success, json: Some(json), error: None });
-            }
+        let (state, message, callback, json, error) = match outcome {
+            Ok(json) => (ButtonState::Connected, None, ButtonCallback::Success, Some(json), None),
             Err(error) => match failure_handling(error.code(), mode) {
-                FailureHandling::FallBackToRedirect => self.button_redirect(id),
-                FailureHandling::Exit => {
-                    let state = state_for_status(self.status(connection), ButtonState::Idle);
-                    self.set_state(id, state, None);
-                    self.effects.push(Effect::CallButton { button: id, callback: ButtonCallback::Exit, json: None, error: Some(error) });
-                }
-                FailureHandling::Fail => {
-                    self.set_state(id, ButtonState::Error, Some(String::from(error.message())));
-                    self.effects.push(Effect::CallButton { button: id, callback: ButtonCallback::Error, json: None, error: Some(error) });
-                }
+                FailureHandling::FallBackToRedirect => return self.button_redirect(id),
+                FailureHandling::Exit => (state_for_status(self.status(connection), ButtonState::Idle), None, ButtonCallback::Exit, None, Some(error)),
+                FailureHandling::Fail => (ButtonState::Error, Some(String::from(error.message())), ButtonCallback::Error, None, Some(error)),
             },
-        }
+        };
+        self.set_state(index, state, message);
+        self.effects.push(Effect::CallButton { button: id, callback, json, error });
     }
 
     pub(crate) fn set_button_state(&mut self, call: Id, id: Id, state: &str) {
         match ButtonState::parse(state) {
             Some(state) => {
-                self.set_state(id, state, None);
+                if let Some(index) = self.button_index(id) {
+                    self.set_state(index, state, None);
+                }
                 self.resolve_null(call);
             }
             None => self.reject(call, invalid("state must be idle, connecting, connected, reconnect or error")),
@@ -190,9 +187,7 @@ impl Tab {
     pub(crate) fn destroy_button(&mut self, id: Id) {
         let Some(index) = self.button_index(id) else { return };
         self.buttons.swap_remove(index);
-        if let Some(job) = self.jobs.iter().find(|job| job.caller == Caller::Button(id)).map(|job| job.id) {
-            self.end_job(job, Err(super::flow::aborted()));
-        }
+        self.abort_button_job(id);
         self.effects.push(Effect::RemoveButton { button: id });
     }
 
@@ -204,10 +199,10 @@ impl Tab {
             if button.flowing || button.state == ButtonState::Connecting {
                 continue;
             }
-            let (id, current) = (button.id, button.state);
+            let current = button.state;
             let next = state_for_status(self.status(button.connection), current);
             if next != current {
-                self.set_state(id, next, None);
+                self.set_state(index, next, None);
             }
         }
     }

@@ -26,7 +26,7 @@ use crate::providers::{self, Arrival, LiquidSession, Pending};
 
 /// One URL's answer: still being worked out (the calls waiting for it), or given.
 enum Answer {
-    Pending { calls: Vec<Id>, state: String, url: String, href: String, in_address_bar: bool, has_opener: bool, session: Option<Vec<(String, String)>> },
+    Pending { calls: Vec<Id>, state: String, href: String, in_address_bar: bool, has_opener: bool, session: Option<Vec<(String, String)>> },
     Given(Result<String>),
 }
 
@@ -40,13 +40,9 @@ impl Tab {
         if let Some((_, answer)) = self.callbacks.answers.iter_mut().find(|(seen, _)| *seen == url) {
             match answer {
                 Answer::Pending { calls, .. } => calls.push(call),
-                Answer::Given(Ok(json)) => {
-                    let json = json.clone();
-                    self.effects.push(Effect::Resolve { call, json });
-                }
-                Answer::Given(Err(error)) => {
-                    let error = error.clone();
-                    self.reject(call, error);
+                Answer::Given(outcome) => {
+                    let outcome = outcome.clone();
+                    self.settle(call, outcome);
                 }
             }
             return;
@@ -63,9 +59,8 @@ impl Tab {
                 href = cleaned;
             }
         }
-        let read = self.wait_for(Wait::Callback(call));
-        self.effects.push(Effect::ReadStorage { read, area: Area::Session, prefix: String::from("oauth-connect:") });
-        self.callbacks.answers.push((url.clone(), Answer::Pending { calls: alloc::vec![call], state, url, href, in_address_bar, has_opener, session: None }));
+        self.read_storage(Wait::Callback(call), Area::Session, String::from("oauth-connect:"));
+        self.callbacks.answers.push((url, Answer::Pending { calls: alloc::vec![call], state, href, in_address_bar, has_opener, session: None }));
     }
 
     /// The page's storage, first `sessionStorage` then the popup markers of `localStorage`.
@@ -75,12 +70,13 @@ impl Tab {
         if session.is_none() {
             *session = Some(entries);
             let marker = key(POPUP_MARKER_PREFIX, state);
-            let read = self.wait_for(Wait::Callback(call));
-            return self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix: marker });
+            self.read_storage(Wait::Callback(call), Area::Local, marker);
+            return;
         }
         // Only `calls` is read once the answer is worked out: take the rest.
-        let Answer::Pending { state, url, href, in_address_bar, has_opener, session, .. } = &mut self.callbacks.answers[index].1 else { return };
-        let (state, url, href, in_address_bar, has_opener) = (core::mem::take(state), core::mem::take(url), core::mem::take(href), *in_address_bar, *has_opener);
+        let (url, answer) = &mut self.callbacks.answers[index];
+        let Answer::Pending { state, href, in_address_bar, has_opener, session, .. } = answer else { return };
+        let (state, url, href, in_address_bar, has_opener) = (core::mem::take(state), url.clone(), core::mem::take(href), *in_address_bar, *has_opener);
         let session = session.take().unwrap_or_default();
         let transaction = entry(&session, TRANSACTION_PREFIX, &state);
         let handled = entry(&session, HANDLED_PREFIX, &state).is_some();
@@ -112,8 +108,7 @@ impl Tab {
         };
         // Single use: gone before anything else can fail.
         self.effects.push(Effect::RemoveStorage { area: Area::Session, key: key(TRANSACTION_PREFIX, &state) });
-        let value = self.now_text();
-        self.effects.push(Effect::WriteStorage { area: Area::Session, key: key(HANDLED_PREFIX, &state), value });
+        self.write_now(Area::Session, key(HANDLED_PREFIX, &state));
         match read_transaction(stored) {
             Ok((transaction, config)) => {
                 if in_address_bar {
@@ -139,14 +134,14 @@ impl Tab {
         }
         self.slot_for(&config);
         let pending = Pending { state: transaction.state, verifier: transaction.verifier, nonce: transaction.nonce };
-        let job = self.new_job(None, listener, config, Caller::Callback(call), Mode::Redirect, pending);
-        if let Some(j) = self.jobs.last_mut() {
-            j.prepared.token_endpoint = transaction.token_endpoint;
-            j.prepared.liquid_session = transaction.liquid_session.map(|(id, secret)| LiquidSession { id, secret });
-            j.return_to = transaction.return_to;
-            j.stage = Stage::Completing;
-        }
-        self.arrived(job, Arrival::Callback(url));
+        self.new_job(None, listener, config, Caller::Callback(call), Mode::Redirect, pending);
+        let index = self.jobs.len() - 1;
+        let j = &mut self.jobs[index];
+        j.prepared.token_endpoint = transaction.token_endpoint;
+        j.prepared.liquid_session = transaction.liquid_session.map(|(id, secret)| LiquidSession { id, secret });
+        j.return_to = transaction.return_to;
+        j.stage = Stage::Completing;
+        self.arrived(index, Arrival::Callback(url));
     }
 
     fn answer_index(&self, call: Id) -> Option<usize> {
@@ -158,10 +153,7 @@ impl Tab {
         let Some(index) = self.answer_index(call) else { return };
         let Answer::Pending { calls, .. } = core::mem::replace(&mut self.callbacks.answers[index].1, Answer::Given(outcome.clone())) else { return };
         for call in calls {
-            match &outcome {
-                Ok(json) => self.effects.push(Effect::Resolve { call, json: json.clone() }),
-                Err(error) => self.reject(call, error.clone()),
-            }
+            self.settle(call, outcome.clone());
         }
     }
 }

@@ -59,8 +59,8 @@ pub struct Job {
     pub(crate) window: Option<Id>,
     pub(crate) timeout_ms: u32,
     pub(crate) watch: Watch,
-    /// The popup marker's `localStorage` key.
-    pub(crate) marker: Option<String>,
+    /// A popup marker (`POPUP_MARKER_PREFIX` + state) is in `localStorage`.
+    pub(crate) marker: bool,
     /// What the completion's request will finish.
     pub(crate) waiting: Option<Waiting>,
     /// The request in flight.
@@ -123,7 +123,7 @@ impl Tab {
     pub(crate) fn new_job(&mut self, connection: Option<Id>, listener: Listener, config: ConnectConfig, caller: Caller, mode: Mode, pending: Pending) -> Id {
         let id = self.new_id();
         if let Some(connection) = connection.and_then(|c| self.connection_mut(c)) {
-            connection.job = Some(id);
+            connection.busy = true;
         }
         let timeout_ms = config.timeout_ms;
         self.jobs.push(Job {
@@ -140,7 +140,7 @@ impl Tab {
             window: None,
             timeout_ms,
             watch: Watch::default(),
-            marker: None,
+            marker: false,
             waiting: None,
             request: None,
         });
@@ -159,7 +159,7 @@ impl Tab {
     /// `popup()`: opens the window in this very turn.
     pub(crate) fn start_popup(&mut self, connection_id: Id, caller: Caller, options: PopupOptions) {
         let Some(connection) = self.connection(connection_id) else { return };
-        if connection.job.is_some() {
+        if connection.busy {
             return self.refuse(caller, busy());
         }
         if options.aborted {
@@ -175,13 +175,11 @@ impl Tab {
         };
         let marker = key(POPUP_MARKER_PREFIX, &pending.state);
         let job = self.new_job(Some(connection_id), Listener::Connection(connection_id), connection.config.clone(), caller, Mode::Popup, pending);
-        let read = self.wait_for(Wait::PruneMarkers);
-        self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix: String::from(POPUP_MARKER_PREFIX) });
-        let value = self.now_text();
-        self.effects.push(Effect::WriteStorage { area: Area::Local, key: marker.clone(), value });
+        self.read_storage(Wait::PruneMarkers, Area::Local, String::from(POPUP_MARKER_PREFIX));
+        self.write_now(Area::Local, marker);
         let window = self.wait_for(Wait::Job(job));
         if let Some(j) = self.jobs.last_mut() {
-            j.marker = Some(marker);
+            j.marker = true;
             j.window = Some(window);
             j.timeout_ms = timeout_ms;
         }
@@ -200,16 +198,16 @@ impl Tab {
             self.jobs[index].window = None;
             let error = ConnectError::new(ErrorCode::PopupBlocked, "the browser blocked the popup: call popup() directly in a click handler, or use redirect()");
             self.emit_job(index, "popup_blocked", Some(ErrorCode::PopupBlocked));
-            return self.end_job(job, Err(error));
+            return self.end_job(index, Err(error));
         }
         self.emit_job(index, "open", None);
-        self.prepare(job);
+        self.prepare(index);
     }
 
     /// `redirect()`.
     pub(crate) fn start_redirect(&mut self, connection_id: Id, caller: Caller, return_to: Value) {
         let Some(connection) = self.connection(connection_id) else { return };
-        if connection.job.is_some() {
+        if connection.busy {
             return self.refuse(caller, busy());
         }
         let return_to = match return_to {
@@ -231,72 +229,49 @@ impl Tab {
                 return self.refuse(caller, error);
             }
         };
-        let job = self.new_job(Some(connection_id), Listener::Connection(connection_id), config, caller, Mode::Redirect, pending);
-        if let Some(j) = self.jobs.last_mut() {
-            j.return_to = return_to;
-        }
-        self.prepare(job);
+        self.new_job(Some(connection_id), Listener::Connection(connection_id), config, caller, Mode::Redirect, pending);
+        let index = self.jobs.len() - 1;
+        self.jobs[index].return_to = return_to;
+        self.prepare(index);
     }
 
     /// Prepare the URL: at once, or after the kind's request.
-    fn prepare(&mut self, job: Id) {
-        let Some(index) = self.job_index(job) else { return };
+    fn prepare(&mut self, index: usize) {
         let Some(connection) = self.jobs[index].connection.and_then(|id| self.connection(id)) else { return };
         let step = providers::prepare(&self.jobs[index].config, &connection.memory, &self.jobs[index].pending);
         match step {
-            Ok(Step::Done(prepared)) => self.prepared(job, prepared),
+            Ok(Step::Done(prepared)) => self.prepared(index, prepared),
             Ok(Step::Fetch(fetch, ())) => {
                 self.jobs[index].stage = Stage::Preparing;
-                self.fetch_for_job(job, fetch);
+                self.fetch_for_job(index, fetch);
             }
-            Err(error) => self.end_job(job, Err(error)),
+            Err(error) => self.end_job(index, Err(error)),
         }
     }
 
-    fn fetch_for_job(&mut self, job: Id, fetch: Fetch) {
-        let request = self.fetch(Wait::Job(job), fetch);
-        if let Some(index) = self.job_index(job) {
-            self.jobs[index].request = Some(request);
-        }
+    fn fetch_for_job(&mut self, index: usize, fetch: Fetch) {
+        let request = self.fetch(Wait::Job(self.jobs[index].id), fetch);
+        self.jobs[index].request = Some(request);
     }
 
-    fn prepared(&mut self, job: Id, prepared: Prepared) {
-        let Some(index) = self.job_index(job) else { return };
+    fn prepared(&mut self, index: usize, prepared: Prepared) {
         self.jobs[index].prepared = prepared;
         match self.jobs[index].mode {
             Mode::Popup => {
                 // The user may have closed the blank window while the URL was made.
                 self.jobs[index].stage = Stage::Checking;
-                if let Some(window) = self.jobs[index].window {
-                    self.waits.push((window, Wait::Job(job)));
-                    self.effects.push(Effect::PollWindow { window });
-                }
+                self.poll_window(index);
             }
             Mode::Redirect => {
                 self.jobs[index].stage = Stage::Storing;
-                let read = self.wait_for(Wait::PruneTransactions(job));
-                self.effects.push(Effect::ReadStorage { read, area: Area::Session, prefix: String::from("oauth-connect:") });
+                self.read_storage(Wait::PruneTransactions(self.jobs[index].id), Area::Session, String::from("oauth-connect:"));
             }
         }
     }
 
     /// The redirect job read the stored transactions: drop the stale ones, store its own, go.
     pub(crate) fn transactions_read(&mut self, job: Id, entries: alloc::vec::Vec<(String, String)>) {
-        self.prune(Area::Session, entries, &|key, value| {
-            if key.starts_with(super::HANDLED_PREFIX) {
-                crate::encoding::parse_decimal(value).map(|ms| ms as f64)
-            } else if key.starts_with(TRANSACTION_PREFIX) {
-                match crate::json::parse(value) {
-                    Ok(Value::Record(record)) => match crate::fields::Fields::field(&record, "createdAt") {
-                        Some(Value::Number(created)) => Some(*created),
-                        _ => None,
-                    },
-                    _ => None,
-                }
-            } else {
-                Some(f64::MAX)
-            }
-        });
+        self.prune(Area::Session, entries);
         let Some(index) = self.job_index(job) else { return };
         let j = &self.jobs[index];
         let Some(connection) = j.connection.and_then(|id| self.connection(id)) else { return };
@@ -348,15 +323,13 @@ impl Tab {
         let Some(Wait::Job(job)) = self.take_wait(window) else { return };
         let Some(index) = self.job_index(job) else { return };
         match self.jobs[index].stage {
-            Stage::Checking if closed => self.end_job(job, Err(providers::popup_closed())),
+            Stage::Checking if closed => return self.end_job(index, Err(providers::popup_closed())),
             Stage::Checking => {
                 let url = self.jobs[index].prepared.url.clone();
                 self.effects.push(Effect::NavigateWindow { window, url });
                 self.jobs[index].stage = Stage::Watching;
                 let timeout = self.start_timer(Wait::Job(job), self.jobs[index].timeout_ms);
-                let poll = self.start_timer(Wait::Job(job), POPUP_POLL_MS);
                 self.jobs[index].watch.timeout = Some(timeout);
-                self.jobs[index].watch.poll = Some(poll);
                 self.update_listening();
             }
             Stage::Watching => {
@@ -379,10 +352,18 @@ impl Tab {
                     }
                     return;
                 }
-                let poll = self.start_timer(Wait::Job(job), POPUP_POLL_MS);
-                self.jobs[index].watch.poll = Some(poll);
             }
-            Stage::Opening | Stage::Preparing | Stage::Storing | Stage::Completing => {}
+            Stage::Opening | Stage::Preparing | Stage::Storing | Stage::Completing => return,
+        }
+        let poll = self.start_timer(Wait::Job(job), POPUP_POLL_MS);
+        self.jobs[index].watch.poll = Some(poll);
+    }
+
+    /// Ask whether the window of the job at `index` is still open (and where it is).
+    fn poll_window(&mut self, index: usize) {
+        if let Some(window) = self.jobs[index].window {
+            self.waits.push((window, Wait::Job(self.jobs[index].id)));
+            self.effects.push(Effect::PollWindow { window });
         }
     }
 
@@ -391,22 +372,19 @@ impl Tab {
         let Some(index) = self.job_index(job) else { return };
         let watch = &self.jobs[index].watch;
         if watch.timeout == Some(timer) {
-            self.end_job(job, Err(ConnectError::new(ErrorCode::Timeout, "the popup flow did not finish in time")));
+            self.end_job(index, Err(ConnectError::new(ErrorCode::Timeout, "the popup flow did not finish in time")));
         } else if watch.grace == Some(timer) {
-            self.arrived(job, Arrival::Closed);
+            self.arrived(index, Arrival::Closed);
         } else if watch.poll == Some(timer) {
             self.jobs[index].watch.poll = None;
-            if let Some(window) = self.jobs[index].window {
-                self.waits.push((window, Wait::Job(job)));
-                self.effects.push(Effect::PollWindow { window });
-            }
+            self.poll_window(index);
         }
     }
 
     /// The app's `AbortSignal` fired (or a button's Cancel).
     pub(crate) fn aborted(&mut self, call: Id) {
-        if let Some(job) = self.jobs.iter().find(|job| job.caller == Caller::App(call) && job.mode == Mode::Popup).map(|job| job.id) {
-            self.end_job(job, Err(aborted()));
+        if let Some(index) = self.jobs.iter().position(|job| job.caller == Caller::App(call) && job.mode == Mode::Popup) {
+            self.end_job(index, Err(aborted()));
         }
     }
 
@@ -415,19 +393,21 @@ impl Tab {
     pub(crate) fn window_message(&mut self, origin: &str, data: Option<&str>) {
         let Some(url) = relayed_url(data) else { return };
         let state = callback_state(&url);
-        let mut watching = alloc::vec::Vec::new();
-        for job in &self.jobs {
-            if job.is_watching() {
-                watching.push(job.id);
+        let mut found = None;
+        // By index: an event neither adds nor removes a job.
+        for index in 0..self.jobs.len() {
+            let job = &self.jobs[index];
+            if !job.is_watching() {
+                continue;
             }
-        }
-        for job in watching {
-            let Some(index) = self.job_index(job) else { continue };
-            if origin == self.origin && state.as_deref() == Some(self.jobs[index].pending.state.as_str()) {
-                self.arrived(job, Arrival::Callback(url.clone()));
+            if found.is_none() && origin == self.origin && state.as_deref() == Some(job.pending.state.as_str()) {
+                found = Some(index);
             } else {
                 self.emit_job(index, "ignored_message", None);
             }
+        }
+        if let Some(index) = found {
+            self.arrived(index, Arrival::Callback(url));
         }
     }
 
@@ -435,9 +415,8 @@ impl Tab {
     /// opener). Another tab's flow is not for this one, and not suspicious either.
     pub(crate) fn channel_callback(&mut self, url: String) {
         let state = callback_state(&url);
-        let job = self.jobs.iter().find(|job| job.is_watching() && state.as_deref() == Some(job.pending.state.as_str())).map(|job| job.id);
-        if let Some(job) = job {
-            self.arrived(job, Arrival::Callback(url));
+        if let Some(index) = self.jobs.iter().position(|job| job.is_watching() && state.as_deref() == Some(job.pending.state.as_str())) {
+            self.arrived(index, Arrival::Callback(url));
         }
     }
 
@@ -448,7 +427,7 @@ impl Tab {
         j.stage = Stage::Completing;
         let watch = core::mem::take(&mut j.watch);
         let window = j.window.take();
-        let marker = j.marker.take();
+        let marker = core::mem::take(&mut j.marker).then(|| key(POPUP_MARKER_PREFIX, &j.pending.state));
         for timer in [watch.timeout, watch.poll, watch.grace] {
             self.cancel_timer(timer);
         }
@@ -463,8 +442,7 @@ impl Tab {
     }
 
     /// The user came back (or closed the window): complete the flow.
-    pub(crate) fn arrived(&mut self, job: Id, arrival: Arrival) {
-        let Some(index) = self.job_index(job) else { return };
+    pub(crate) fn arrived(&mut self, index: usize, arrival: Arrival) {
         self.end_watch(index);
         if matches!(arrival, Arrival::Callback(_)) {
             self.emit_job(index, "callback", None);
@@ -472,12 +450,12 @@ impl Tab {
         let j = &self.jobs[index];
         let flow = Flow { config: &j.config, pending: &j.pending, prepared: &j.prepared, now_ms: self.now_ms };
         match providers::complete(&flow, &arrival) {
-            Ok(Step::Done(completed)) => self.end_job(job, Ok(completed)),
+            Ok(Step::Done(completed)) => self.end_job(index, Ok(completed)),
             Ok(Step::Fetch(fetch, waiting)) => {
                 self.jobs[index].waiting = Some(waiting);
-                self.fetch_for_job(job, fetch);
+                self.fetch_for_job(index, fetch);
             }
-            Err(error) => self.end_job(job, Err(error)),
+            Err(error) => self.end_job(index, Err(error)),
         }
     }
 
@@ -487,7 +465,7 @@ impl Tab {
         self.jobs[index].request = None;
         let response = match Self::read_answer(answer) {
             Ok(response) => response,
-            Err(error) => return self.end_job(job, Err(error)),
+            Err(error) => return self.end_job(index, Err(error)),
         };
         match self.jobs[index].stage {
             Stage::Preparing => {
@@ -496,8 +474,8 @@ impl Tab {
                 let (jobs, connections) = (&self.jobs, &mut self.connections);
                 let outcome = providers::prepare_answered(&jobs[index].config, &mut connections[connection_index].memory, &jobs[index].pending, response);
                 match outcome {
-                    Ok(prepared) => self.prepared(job, prepared),
-                    Err(error) => self.end_job(job, Err(error)),
+                    Ok(prepared) => self.prepared(index, prepared),
+                    Err(error) => self.end_job(index, Err(error)),
                 }
             }
             Stage::Completing => {
@@ -505,15 +483,14 @@ impl Tab {
                 let j = &self.jobs[index];
                 let flow = Flow { config: &j.config, pending: &j.pending, prepared: &j.prepared, now_ms: self.now_ms };
                 let outcome = providers::complete_answered(&flow, waiting, response);
-                self.end_job(job, outcome);
+                self.end_job(index, outcome);
             }
             Stage::Opening | Stage::Checking | Stage::Watching | Stage::Storing => {}
         }
     }
 
-    /// The end of a job: the connection's status, the tokens, the events, and the caller's answer.
-    pub(crate) fn end_job(&mut self, job: Id, outcome: Result<Completed>) {
-        let Some(index) = self.job_index(job) else { return };
+    /// The end of the job at `index`: the connection's status, the tokens, the events, and the caller's answer.
+    pub(crate) fn end_job(&mut self, index: usize, outcome: Result<Completed>) {
         self.end_watch(index);
         let j = self.jobs.swap_remove(index);
         if let Some(request) = j.request {
@@ -522,7 +499,7 @@ impl Tab {
         }
         let provider = j.config.kind();
         let connection = j.connection.and_then(|id| self.connections.iter().position(|c| c.id == id));
-        let (name, outcome) = match outcome {
+        let (name, status, outcome) = match outcome {
             Ok(completed) => {
                 if completed.exchanged {
                     self.emit(j.listener, provider, "exchange", Some(j.mode), None);
@@ -548,15 +525,11 @@ impl Tab {
                     w.string(return_to);
                 }
                 w.end_object();
-                if let Some(index) = connection {
-                    let connection = &mut self.connections[index];
-                    connection.status = Status::Connected;
-                    if completed.collection.is_some() {
-                        connection.memory.collection = completed.collection;
-                    }
+                if let (Some(index), Some(collection)) = (connection, completed.collection) {
+                    self.connections[index].memory.collection = Some(collection);
                 }
                 self.slot_connected(&j.config);
-                ("success", Ok(json))
+                ("success", Status::Connected, Ok(json))
             }
             Err(error) => {
                 let code = error.code();
@@ -565,21 +538,17 @@ impl Tab {
                     ErrorCode::Aborted => (Status::Idle, "error"),
                     _ => (Status::Error, "error"),
                 };
-                if let Some(index) = connection {
-                    self.connections[index].status = status;
-                }
-                (name, Err(error))
+                (name, status, Err(error))
             }
         };
         if let Some(index) = connection {
-            self.connections[index].job = None;
+            let connection = &mut self.connections[index];
+            connection.status = status;
+            connection.busy = false;
         }
         self.emit(j.listener, provider, name, Some(j.mode), outcome.as_ref().err().map(ConnectError::code));
         match j.caller {
-            Caller::App(call) => match outcome {
-                Ok(json) => self.effects.push(Effect::Resolve { call, json }),
-                Err(error) => self.reject(call, error),
-            },
+            Caller::App(call) => self.settle(call, outcome),
             Caller::Button(button) => self.button_flow_ended(button, outcome),
             Caller::Callback(call) => self.callback_ended(call, outcome),
         }
@@ -589,7 +558,12 @@ impl Tab {
 /// The URL of a relayed callback message (`{ type: "oauth-connect:callback", url }`).
 pub(crate) fn relayed_url(data: Option<&str>) -> Option<String> {
     let Ok(Value::Record(message)) = crate::json::parse(data?) else { return None };
-    let get = |name| crate::fields::Fields::field(&message, name);
+    callback_url(&message)
+}
+
+/// [`relayed_url`] of a message already read.
+pub(crate) fn callback_url(message: &alloc::vec::Vec<(String, Value)>) -> Option<String> {
+    let get = |name| crate::fields::Fields::field(message, name);
     match (get("type"), get("url")) {
         (Some(Value::Text(kind)), Some(Value::Text(url))) if kind == CALLBACK_MESSAGE_TYPE => Some(url.clone()),
         _ => None,

@@ -66,8 +66,8 @@ pub(crate) struct Connection {
     pub config_json: Value,
     pub memory: Memory,
     pub status: Status,
-    /// A flow of this connection is running (its job).
-    pub job: Option<Id>,
+    /// A flow of this connection is running (a job whose `connection` is this one).
+    pub busy: bool,
 }
 
 /// Who waits for a job's end.
@@ -166,7 +166,7 @@ impl Tab {
                 _ => {}
             },
             Event::StorageEntries { read, entries } => match self.take_wait(read) {
-                Some(Wait::PruneMarkers) => self.prune(Area::Local, entries, &|_, value| crate::encoding::parse_decimal(value).map(|ms| ms as f64)),
+                Some(Wait::PruneMarkers) => self.prune(Area::Local, entries),
                 Some(Wait::PruneTransactions(job)) => self.transactions_read(job, entries),
                 Some(Wait::Callback(call)) => self.callback_read(call, entries),
                 Some(Wait::Refresh(slot)) => self.fingerprint_read(slot, entries),
@@ -204,17 +204,15 @@ impl Tab {
     /// `connect.status`.
     pub fn status(&self, connection: Id) -> &'static str {
         let Some(connection) = self.connection(connection) else { return "idle" };
-        let slot = self.slot_of(&connection.config);
-        if connection.job.is_some() {
-            "connecting"
-        } else if slot.is_some_and(|slot| slot.reconnect_required) {
-            "reconnect_required"
-        } else if slot.is_some_and(|slot| slot.tokens.is_some()) || connection.status == Status::Connected {
-            "connected"
-        } else if connection.status == Status::Error {
-            "error"
-        } else {
-            "idle"
+        if connection.busy {
+            return "connecting";
+        }
+        match (self.slot_of(&connection.config), connection.status) {
+            (Some(slot), _) if slot.reconnect_required => "reconnect_required",
+            (Some(slot), _) if slot.tokens.is_some() => "connected",
+            (_, Status::Connected) => "connected",
+            (_, Status::Error) => "error",
+            (_, Status::Idle) => "idle",
         }
     }
 
@@ -240,6 +238,13 @@ impl Tab {
         let id = self.new_id();
         self.waits.push((id, wait));
         id
+    }
+
+    /// Read the entries of `area` under `prefix`; the answer goes on with `wait`.
+    fn read_storage(&mut self, wait: Wait, area: Area, prefix: String) -> Id {
+        let read = self.wait_for(wait);
+        self.effects.push(Effect::ReadStorage { read, area, prefix });
+        read
     }
 
     fn take_wait(&mut self, id: Id) -> Option<Wait> {
@@ -286,6 +291,14 @@ impl Tab {
         self.effects.push(Effect::Reject { call, error });
     }
 
+    /// Answer `call`: resolve it with the JSON, or reject it.
+    fn settle(&mut self, call: Id, outcome: crate::error::Result<String>) {
+        self.effects.push(match outcome {
+            Ok(json) => Effect::Resolve { call, json },
+            Err(error) => Effect::Reject { call, error },
+        });
+    }
+
     /// Call `onEvent` of `to` (and of the buttons showing that connection).
     fn emit(&mut self, to: Listener, provider: &'static str, name: &'static str, mode: Option<Mode>, code: Option<ErrorCode>) {
         let meta = EventMeta { provider, mode: mode.map(Mode::as_str), code: code.map(ErrorCode::as_str) };
@@ -298,7 +311,7 @@ impl Tab {
                 }
                 let button = button.id;
                 if name == "popup_severed" {
-                    self.button_severed(button);
+                    self.button_severed(index);
                 }
                 self.effects.push(Effect::Emit { to: Listener::Button(button), name, meta: meta.clone() });
             }
@@ -316,7 +329,7 @@ impl Tab {
             Ok((config, config_json)) => {
                 let memory = crate::providers::initial_memory(&config);
                 self.slot_for(&config);
-                self.connections.push(Connection { id, config, config_json, memory, status: Status::Idle, job: None });
+                self.connections.push(Connection { id, config, config_json, memory, status: Status::Idle, busy: false });
                 self.resolve_null(call);
             }
             Err(error) => self.reject(call, error),
@@ -345,11 +358,16 @@ impl Tab {
 
     /// Forget a connection the app no longer holds; a flow of it ends as aborted.
     fn drop_connection(&mut self, connection: Id) {
-        if let Some(job) = self.connection(connection).and_then(|c| c.job) {
-            self.end_job(job, Err(flow::aborted()));
-        }
+        self.abort_connection_job(connection);
         if let Some(index) = self.connections.iter().position(|c| c.id == connection) {
             self.connections.swap_remove(index);
+        }
+    }
+
+    /// End the flow of `connection` in flight, if any, as aborted.
+    fn abort_connection_job(&mut self, connection: Id) {
+        if let Some(index) = self.jobs.iter().position(|job| job.connection == Some(connection)) {
+            self.end_job(index, Err(flow::aborted()));
         }
     }
 
@@ -368,11 +386,25 @@ impl Tab {
         }
     }
 
-    /// Remove the entries of `area` older than the transaction lifetime; `created` reads an
-    /// entry's creation time (`None`: damaged, removed too).
-    fn prune(&mut self, area: Area, entries: Vec<(String, String)>, created: &dyn Fn(&str, &str) -> Option<f64>) {
+    /// Remove the entries of `area` older than the transaction lifetime: the popup markers of
+    /// `localStorage`, the transactions and handled marks of `sessionStorage` (a damaged one
+    /// too; other keys stay).
+    fn prune(&mut self, area: Area, entries: Vec<(String, String)>) {
         for (key, value) in entries {
-            if created(&key, &value).is_none_or(|created| self.now_ms - created > crate::flow::TRANSACTION_TTL_MS) {
+            let created = if area == Area::Local || key.starts_with(HANDLED_PREFIX) {
+                crate::encoding::parse_decimal(&value).map(|ms| ms as f64)
+            } else if key.starts_with(TRANSACTION_PREFIX) {
+                match crate::json::parse(&value) {
+                    Ok(Value::Record(record)) => match crate::fields::Fields::field(&record, "createdAt") {
+                        Some(Value::Number(created)) => Some(*created),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            } else {
+                Some(f64::MAX)
+            };
+            if created.is_none_or(|created| self.now_ms - created > crate::flow::TRANSACTION_TTL_MS) {
                 self.effects.push(Effect::RemoveStorage { area, key });
             }
         }
@@ -388,9 +420,10 @@ impl Tab {
         }
     }
 
-    fn now_text(&self) -> String {
-        let mut text = String::new();
-        crate::encoding::push_decimal(&mut text, self.now_ms as u64);
-        text
+    /// Store the time now (epoch milliseconds, as decimal text) under `key` of `area`.
+    fn write_now(&mut self, area: Area, key: String) {
+        let mut value = String::new();
+        crate::encoding::push_decimal(&mut value, self.now_ms as u64);
+        self.effects.push(Effect::WriteStorage { area, key, value });
     }
 }

@@ -74,14 +74,18 @@ fn fingerprint_of(tokens: &TokenSet) -> Option<String> {
     tokens.refresh_token.as_ref().map(token::fingerprint)
 }
 
-fn not_connected() -> ConnectError {
-    ConnectError::new(ErrorCode::ReconnectRequired, "there is no connection: connect first")
-}
+const NOT_CONNECTED: &str = "there is no connection: connect first";
 
 impl Tab {
     pub(crate) fn slot_of(&self, config: &ConnectConfig) -> Option<&Slot> {
-        let key = config.connection_key_str();
-        self.slots.iter().find(|slot| slot.key == key)
+        self.slots.get(self.slot_index(config)?)
+    }
+
+    /// A connection of the app and the index of its slot (made with it, never removed).
+    #[inline(always)]
+    fn connection_slot(&self, connection: Id) -> Option<(&super::Connection, usize)> {
+        let connection = self.connection(connection)?;
+        Some((connection, self.slot_index(&connection.config)?))
     }
 
     fn slot_index(&self, config: &ConnectConfig) -> Option<usize> {
@@ -112,8 +116,7 @@ impl Tab {
         self.update_listening();
         match config.token_storage {
             TokenStorage::Session => {
-                let read = self.wait_for(Wait::Restore(index));
-                self.effects.push(Effect::ReadStorage { read, area: Area::Session, prefix: key(STORED_TOKENS_PREFIX, &connection_key) });
+                self.read_storage(Wait::Restore(index), Area::Session, key(STORED_TOKENS_PREFIX, &connection_key));
             }
             TokenStorage::Memory => self.ask_other_tabs(index),
         }
@@ -216,10 +219,10 @@ impl Tab {
     /// The provider refused the refresh token, or the app learned the authorization is gone:
     /// every tab must connect again.
     pub(crate) fn require_reconnect(&mut self, connection: Id) {
-        let Some(config) = self.connection(connection).map(|c| c.config.clone()) else { return };
-        let index = self.slot_for(&config);
+        let Some((c, index)) = self.connection_slot(connection) else { return };
+        let provider = c.config.kind();
         self.reconnect_slot(index);
-        self.emit(Listener::Connection(connection), config.kind(), "reconnect_required", None, Some(ErrorCode::ReconnectRequired));
+        self.emit(Listener::Connection(connection), provider, "reconnect_required", None, Some(ErrorCode::ReconnectRequired));
     }
 
     fn reconnect_slot(&mut self, index: usize) {
@@ -232,13 +235,11 @@ impl Tab {
 
     /// `disconnect()`: end a flow in flight and forget the connection in every tab.
     pub(crate) fn disconnect(&mut self, connection: Id) {
-        if let Some(job) = self.connection(connection).and_then(|c| c.job) {
-            self.end_job(job, Err(super::flow::aborted()));
+        self.abort_connection_job(connection);
+        let Some((_, index)) = self.connection_slot(connection) else { return };
+        if let Some(connection) = self.connection_mut(connection) {
+            connection.status = super::Status::Idle;
         }
-        let Some(connection) = self.connection_mut(connection) else { return };
-        connection.status = super::Status::Idle;
-        let config = connection.config.clone();
-        let index = self.slot_for(&config);
         let slot = &mut self.slots[index];
         slot.reconnect_required = false;
         slot.tokens = None;
@@ -251,10 +252,10 @@ impl Tab {
 
     /// A message on the channel: a relayed callback, or tokens of another tab.
     pub(crate) fn channel_message(&mut self, data: Option<&str>) {
-        if let Some(url) = super::flow::relayed_url(data) {
+        let Some(Ok(Value::Record(message))) = data.map(crate::json::parse) else { return };
+        if let Some(url) = super::flow::callback_url(&message) {
             return self.channel_callback(url);
         }
-        let Some(Ok(Value::Record(message))) = data.map(crate::json::parse) else { return };
         let Some(Value::Text(slot_key)) = message.field("key") else { return };
         let Some(index) = self.slots.iter().position(|slot| slot.key == *slot_key) else { return };
         match message.field("type") {
@@ -275,8 +276,7 @@ impl Tab {
                         // Another tab disconnected: a connection of this tab that connected by
                         // its own flow is no longer connected either.
                         slot.tokens = None;
-                        let key = slot.key.clone();
-                        for connection in self.connections.iter_mut().filter(|c| c.config.connection_key_str() == key) {
+                        for connection in self.connections.iter_mut().filter(|c| c.config.connection_key_str() == slot.key) {
                             if connection.status == super::Status::Connected {
                                 connection.status = super::Status::Idle;
                             }
@@ -301,25 +301,25 @@ impl Tab {
 
     /// `accessToken()` (`wants_set: false`) and `refresh()` (`true`, always refreshes).
     pub(crate) fn fresh_tokens(&mut self, connection: Id, call: Id, force: bool) {
-        let Some(c) = self.connection(connection) else { return };
-        let (config, route) = (c.config.clone(), providers::refresh_route(&c.config, &c.memory));
-        let index = self.slot_for(&config);
+        let Some((c, index)) = self.connection_slot(connection) else { return };
+        let (skew, provider, client_id) = (c.config.refresh_skew_ms, c.config.kind(), String::from(c.config.client_id()));
+        let route = providers::refresh_route(&c.config, &c.memory);
         let slot = &self.slots[index];
-        if matches!(route, RefreshRoute::NotHere) {
-            return self.reject(call, ConnectError::new(ErrorCode::InvalidConfig, "this connection has no tokenEndpoint: its tokens, if any, are kept by your backend"));
-        }
-        if slot.reconnect_required {
-            return self.reject(call, ConnectError::new(ErrorCode::ReconnectRequired, "the provider revoked this connection: connect again"));
-        }
-        let Some(current) = &slot.tokens else { return self.reject(call, not_connected()) };
-        if !force && !current.needs_refresh(self.now_ms, config.refresh_skew_ms) {
-            return self.answer_tokens(call, index, force);
-        }
-        if current.refresh_token.is_none() {
-            if !force && !current.is_expired(self.now_ms) {
+        let refused = if matches!(route, RefreshRoute::NotHere) {
+            Some((ErrorCode::InvalidConfig, "this connection has no tokenEndpoint: its tokens, if any, are kept by your backend"))
+        } else if slot.reconnect_required {
+            Some((ErrorCode::ReconnectRequired, "the provider revoked this connection: connect again"))
+        } else if let Some(current) = &slot.tokens {
+            let no_refresh_token = current.refresh_token.is_none();
+            if !force && (!current.needs_refresh(self.now_ms, skew) || (no_refresh_token && !current.is_expired(self.now_ms))) {
                 return self.answer_tokens(call, index, force);
             }
-            return self.reject(call, ConnectError::new(ErrorCode::ReconnectRequired, "the access token expired and there is no refresh token: connect again"));
+            no_refresh_token.then_some((ErrorCode::ReconnectRequired, "the access token expired and there is no refresh token: connect again"))
+        } else {
+            Some((ErrorCode::ReconnectRequired, NOT_CONNECTED))
+        };
+        if let Some((code, message)) = refused {
+            return self.reject(call, ConnectError::new(code, message));
         }
         let waiter = Waiter { call, wants_set: force };
         if let Some(refresh) = &mut self.slots[index].refresh {
@@ -341,10 +341,10 @@ impl Tab {
             waiters: alloc::vec![waiter],
             started_with: current,
             token_endpoint,
-            client_id: String::from(config.client_id()),
+            client_id,
             issuer,
             listener: Listener::Connection(connection),
-            provider: config.kind(),
+            provider,
             lock: Some(lock),
             stage: RefreshStage::Locking,
             attempt: 0,
@@ -390,13 +390,12 @@ impl Tab {
         // The lock holder stores the new fingerprint before releasing; its broadcast may still
         // be on the way. Read the fingerprint rather than spend a rotated refresh token, which a
         // server with reuse detection answers by revoking the whole grant.
-        let read = self.wait_for(Wait::Refresh(index));
+        let prefix = key(FINGERPRINT_PREFIX, &self.slots[index].key);
+        let read = self.read_storage(Wait::Refresh(index), Area::Local, prefix);
         if let Some(refresh) = self.slots[index].refresh.as_mut() {
             refresh.stage = RefreshStage::ReadingFingerprint;
             refresh.pending = Some(read);
         }
-        let prefix = key(FINGERPRINT_PREFIX, &self.slots[index].key);
-        self.effects.push(Effect::ReadStorage { read, area: Area::Local, prefix });
     }
 
     /// Another tab refreshed since this refresh began: the slot holds a newer, live set.
@@ -458,8 +457,7 @@ impl Tab {
     }
 
     pub(crate) fn refresh_answered(&mut self, index: usize, answer: HttpAnswer) {
-        let known_subject = self.slots.get(index).and_then(|slot| slot.subject.clone());
-        let Some(refresh) = self.slots.get_mut(index).and_then(|slot| slot.refresh.as_mut()) else { return };
+        let Some(Slot { subject: known_subject, refresh: Some(refresh), .. }) = self.slots.get_mut(index) else { return };
         refresh.pending = None;
         let outcome = Self::read_answer(answer)
             .and_then(Response::into_object)
@@ -516,24 +514,20 @@ impl Tab {
                 self.effects.push(Effect::ReleaseLock { lock });
             }
         }
-        match outcome {
-            Ok(refreshed) => {
-                if self.slots[index].tokens.is_none() {
-                    return;
-                }
-                if refreshed {
-                    self.emit(refresh.listener, refresh.provider, "refresh", None, None);
-                }
-                for waiter in refresh.waiters {
-                    self.answer_tokens(waiter.call, index, waiter.wants_set);
-                }
-            }
-            Err(error) => {
-                let name = if error.code() == ErrorCode::ReconnectRequired { "reconnect_required" } else { "error" };
-                self.emit(refresh.listener, refresh.provider, name, None, Some(error.code()));
-                for waiter in refresh.waiters {
-                    self.reject(waiter.call, error.clone());
-                }
+        let code = outcome.as_ref().err().map(ConnectError::code);
+        let name = match outcome {
+            Ok(_) if self.slots[index].tokens.is_none() => return,
+            Ok(refreshed) => refreshed.then_some("refresh"),
+            Err(_) if code == Some(ErrorCode::ReconnectRequired) => Some("reconnect_required"),
+            Err(_) => Some("error"),
+        };
+        if let Some(name) = name {
+            self.emit(refresh.listener, refresh.provider, name, None, code);
+        }
+        for waiter in refresh.waiters {
+            match &outcome {
+                Ok(_) => self.answer_tokens(waiter.call, index, waiter.wants_set),
+                Err(error) => self.reject(waiter.call, error.clone()),
             }
         }
     }

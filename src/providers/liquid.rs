@@ -110,7 +110,7 @@ pub fn complete(config: &LiquidConfig, flow: &Flow<'_>, url: Option<&str>) -> Re
         Some(url) => {
             let params = check_response(url, &flow.expectation())?;
             if params.iter().any(|(name, value)| name == "session_id" && value != &session.id) {
-                return Err(ConnectError::new(ErrorCode::InvalidCallback, "the return page names another Liquid session"));
+                return Err(ConnectError::new(ErrorCode::InvalidCallback, "the return page is another Liquid session's"));
             }
             params
         }
@@ -145,7 +145,7 @@ pub fn verified(flow: &Flow<'_>, completed: &mut Completed, response: Response, 
     // leave the session unapproved.
     if !response.ok() || denied || response.malformed {
         return Err(if closed {
-            ConnectError::new(ErrorCode::PopupClosed, "the window was closed before the Liquid session was approved")
+            ConnectError::new(ErrorCode::PopupClosed, "the window closed before Liquid approved")
         } else {
             response.refused()
         });

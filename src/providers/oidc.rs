@@ -36,7 +36,7 @@ pub fn parse(fields: &dyn Fields) -> Result<OidcConfig> {
 pub(crate) fn read_config(read: &mut Reader<'_>) -> OidcConfig {
     let issuer = read.required_url("issuer");
     if issuer.contains('?') {
-        read.invalid("issuer must not have a query (?...)");
+        read.invalid("issuer must not have a ?query");
     }
     let mut scope = read.scope();
     if !scope.iter().any(|item| item == "openid") {
@@ -64,7 +64,7 @@ pub fn prepare_answered(config: &OidcConfig, memory: &mut Memory, pending: &Pend
 pub fn remember_endpoints(config: &OidcConfig, memory: &mut Memory, response: Response) -> Result<Endpoints> {
     let document = match (response.ok(), response.object()) {
         (true, Some(document)) => document,
-        _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "the provider's discovery document could not be read").with_status(response.status)),
+        _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "the discovery document could not be read").with_status(response.status)),
     };
     let (authorization, token) = discovery_endpoints(document, &config.issuer)?;
     let endpoints = Endpoints { authorization, token: Some(token) };
@@ -97,7 +97,7 @@ pub fn check_new_id_token(config: &OidcConfig, flow: &Flow<'_>, tokens: &TokenSe
     let id_token = tokens
         .id_token
         .as_ref()
-        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidIdToken, "the token response has no id_token (openid was asked for)"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidIdToken, "token response: no id_token (openid was asked)"))?;
     check_id_token(id_token, &config.issuer, &config.client_id, flow.pending.nonce.as_deref(), None, flow.now_ms)
 }
 
@@ -112,6 +112,6 @@ pub fn check_id_token(id_token: &Secret, issuer: &str, client_id: &str, nonce: O
             crate::fields::Value::Record(record) if crate::json::duplicate_key(&record).is_none() => Some(record),
             _ => None,
         })
-        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidIdToken, "the ID token's payload is not a JSON object (each claim once)"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidIdToken, "ID token: payload not a JSON object (each claim once)"))?;
     check_claims(&claims, &IdTokenExpectation { issuer, client_id, nonce, now_seconds: now_ms / 1000.0, subject })
 }

@@ -61,7 +61,7 @@ pub fn prepare(config: &TorqueConfig, pending: &Pending) -> Step<Prepared, ()> {
 pub fn prepare_answered(response: Response) -> Result<Prepared> {
     let answer = response.into_object()?;
     let url: String = opt_string(&answer, "authorizeUrl", ErrorCode::InvalidConfig)?
-        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidConfig, "the sessionEndpoint's answer has no authorizeUrl"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidConfig, "sessionEndpoint: no authorizeUrl"))?;
     check_url(&url, "authorizeUrl")?;
     Ok(Prepared { url, token_endpoint: None, liquid_session: None })
 }

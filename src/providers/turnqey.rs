@@ -83,7 +83,7 @@ pub fn prepare_answered(config: &TurnqeyConfig, memory: &Memory, pending: &Pendi
     let answer = response.into_object()?;
     let checksum = opt_string(&answer, "checksum", ErrorCode::InvalidConfig)?
         .filter(|checksum| !checksum.is_empty())
-        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidConfig, "the checksumEndpoint's answer has no checksum"))?;
+        .ok_or_else(|| ConnectError::new(ErrorCode::InvalidConfig, "checksumEndpoint: no checksum"))?;
     let mut params = alloc::vec![("client", config.client.as_str()), ("platform", &config.platform)];
     if let Some(collection) = &memory.collection {
         params.push(("collection", collection));
