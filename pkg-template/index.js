@@ -40,6 +40,7 @@ const bytesAt = (ptr, len) => new Uint8Array(core.memory.buffer, ptr >>> 0, len 
 function put(text) {
   const capacity = text.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
   const ptr = core.oc_input(capacity);
+  if (!ptr) return 0; // no memory for it: the export reads an empty input and refuses it
   return encoder.encodeInto(text, bytesAt(ptr, capacity)).written;
 }
 
