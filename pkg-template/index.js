@@ -467,7 +467,7 @@ export function handleCallback(url, options) {
   if (!ready) return Promise.reject(notInitialized());
   const call = nextId + 1;
   if (options?.onEvent) callHandlers.set(call, options.onEvent);
-  return asyncCall(HANDLE_CALLBACK, [location.href, !!window.opener, false, url ?? null]);
+  return asyncCall(HANDLE_CALLBACK, [location.href, !!window.opener, url ?? null]);
 }
 
 // The core's id of each Connect, for mountConnectButton.

@@ -213,7 +213,7 @@ pub enum Event {
     Aborted { call: Id },
     /// `handleCallback(url)`. `href` is the page's address now; `has_opener` whether
     /// `window.opener` is set.
-    HandleCallback { call: Id, url: String, href: String, has_opener: bool, listens: bool },
+    HandleCallback { call: Id, url: String, href: String, has_opener: bool },
     WindowOpened { window: Id, closed: bool },
     WindowBlocked { window: Id },
     /// A poll: `closed`, whether its location was unreadable (another origin's page), and

@@ -130,16 +130,6 @@ pub fn strip_oauth_params(url: &str) -> Option<String> {
     strip_params(url, &OAUTH_RESPONSE_PARAMS)
 }
 
-/// The parameters a provider adds to its answer besides the OAuth ones (Turnqey's result,
-/// Liquid's session id): they leave the address bar too, once the flow's kind is known.
-pub fn provider_response_params(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "turnqey" => crate::providers::turnqey::RESPONSE_PARAMS,
-        "liquid" => crate::providers::liquid::RESPONSE_PARAMS,
-        _ => &[],
-    }
-}
-
 /// `url` without the parameters named in `names` (query and fragment); `None` when none was there.
 pub fn strip_params(url: &str, names: &[&str]) -> Option<String> {
     let (base, query, fragment) = crate::url::split_query_fragment(url);
@@ -231,10 +221,11 @@ mod tests {
         assert_eq!(strip_oauth_params("http://localhost/cb?error=access_denied&error_description=no").as_deref(), Some("http://localhost/cb"));
         assert_eq!(strip_oauth_params("http://localhost/page?x=1"), None);
         assert_eq!(
-            strip_params("http://localhost/cb?keep=1&session_id=abc", provider_response_params("liquid")).as_deref(),
+            strip_params("http://localhost/cb?keep=1&session_id=abc", crate::providers::liquid::RESPONSE_PARAMS).as_deref(),
             Some("http://localhost/cb?keep=1")
         );
-        assert_eq!(provider_response_params("oidc"), &[] as &[&str]);
+        let oidc = crate::json::parse_object(r#"{"kind":"oidc","issuer":"https://id.example","clientId":"a","redirectUri":"https://app.example/cb"}"#).unwrap();
+        assert_eq!(crate::providers::response_params(&crate::config::ConnectConfig::parse(&oidc).unwrap()), &[] as &[&str]);
     }
 
     #[test]

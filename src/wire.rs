@@ -13,7 +13,7 @@
 //! | 0 | `NewConnect` | call, connection, config (object) |
 //! | 1 | `Call` | call, connection, op (0 popup, 1 redirect, 2 accessToken, 3 refresh, 4 requireReconnect, 5 disconnect), then for popup: screen, aborted, window (`true`/`false`/`null` not given), timeoutMs if given; for redirect: returnTo if given |
 //! | 2 | `Aborted` | call |
-//! | 3 | `HandleCallback` | call, href, hasOpener, listens, url (`null`: the page's address) |
+//! | 3 | `HandleCallback` | call, href, hasOpener, url (`null`: the page's address) |
 //! | 4 | `WindowOpened` | window, closed |
 //! | 5 | `WindowBlocked` | window |
 //! | 6 | `WindowState` | window, closed, foreign, focus |
@@ -159,7 +159,7 @@ pub fn decode_event(json: &str) -> Decoded {
         2 => Event::Aborted { call: f.id(0) },
         3 => {
             let href = f.text(1);
-            let url = match f.at(4) {
+            let url = match f.at(3) {
                 Value::Text(url) => url.clone(),
                 Value::Absent | Value::Other => href.clone(),
                 _ => {
@@ -169,7 +169,7 @@ pub fn decode_event(json: &str) -> Decoded {
                     })
                 }
             };
-            Event::HandleCallback { call: f.id(0), url, href, has_opener: f.flag(2), listens: f.flag(3) }
+            Event::HandleCallback { call: f.id(0), url, href, has_opener: f.flag(2) }
         }
         4 => Event::WindowOpened { window: f.id(0), closed: f.flag(1) },
         5 => Event::WindowBlocked { window: f.id(0) },
@@ -550,10 +550,10 @@ mod tests {
             r#"[1,1,2,6]"#,
             r#"[1,1,2,"popup"]"#,
             r#"[2,-1]"#,
-            r#"[3,3,"h",true,true,"u"]"#,
+            r#"[3,3,"h",true,"u"]"#,
             r#"[3,3,"h"]"#,
-            r#"[3,3,"h",false,false,null]"#,
-            r#"[3,3,"h",false,false,5]"#,
+            r#"[3,3,"h",false,null]"#,
+            r#"[3,3,"h",false,5]"#,
             r#"[4,4,true]"#,
             r#"[5,4]"#,
             r#"[6,4,false,true,true]"#,
@@ -597,9 +597,9 @@ mod tests {
             r#"nothing"#,
             r#"nothing"#,
             r#"Aborted { call: 0 }"#,
-            r#"HandleCallback { call: 3, url: "u", href: "h", has_opener: true, listens: true }"#,
-            r#"HandleCallback { call: 3, url: "h", href: "h", has_opener: false, listens: false }"#,
-            r#"HandleCallback { call: 3, url: "h", href: "h", has_opener: false, listens: false }"#,
+            r#"HandleCallback { call: 3, url: "u", href: "h", has_opener: true }"#,
+            r#"HandleCallback { call: 3, url: "h", href: "h", has_opener: false }"#,
+            r#"HandleCallback { call: 3, url: "h", href: "h", has_opener: false }"#,
             r#"refused Reject { call: 3, error: ConnectError(Inner { code: InvalidCallback, message: "the callback URL must be a string", provider: None, status: None }) }"#,
             r#"WindowOpened { window: 4, closed: true }"#,
             r#"WindowBlocked { window: 4 }"#,

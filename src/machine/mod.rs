@@ -155,7 +155,7 @@ impl Tab {
             Event::NewConnect { call, connection, config } => self.new_connect(call, connection, &config),
             Event::Call { call, connection, what } => self.call(call, connection, what),
             Event::Aborted { call } => self.aborted(call),
-            Event::HandleCallback { call, url, href, has_opener, .. } => self.handle_callback(call, url, &href, has_opener),
+            Event::HandleCallback { call, url, href, has_opener } => self.handle_callback(call, url, &href, has_opener),
             Event::WindowOpened { window, closed } => self.window_opened(window, closed),
             Event::WindowBlocked { window } => self.window_opened(window, true),
             Event::WindowState { window, closed, foreign, opener_focused } => self.window_state(window, closed, foreign, opener_focused),

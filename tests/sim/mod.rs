@@ -470,7 +470,7 @@ impl Sim {
             Some(popup) => !self.popups[popup].cut && self.pages[self.popups[popup].opener].alive,
             None => false,
         };
-        self.feed(page, Event::HandleCallback { call, url: url.to_string(), href: href.to_string(), has_opener, listens: false });
+        self.feed(page, Event::HandleCallback { call, url: url.to_string(), href: href.to_string(), has_opener });
         call
     }
 
