@@ -64,33 +64,23 @@ const KINDS: [&str; 5] = ["oauth2", "oidc", "torque", "turnqey", "liquid"];
 const RESERVED_PARAMS: [&str; 9] =
     ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "response_mode"];
 
+/// What a config's URL field takes, and whether it must be there.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UrlField {
+    /// An absolute `https:` URL (plain `http:` only on loopback), without a fragment.
+    Optional,
+    Required,
+    /// The app's backend: such a URL, or a path on the app's origin (`/api/exchange`).
+    Backend,
+    RequiredBackend,
+}
+
 /// The config-only reads of a [`Reader`]: URLs, scope and extra parameters.
 impl Reader<'_> {
-    /// [`url_field`].
+    /// A URL field ([`url_field`]); `None` when absent or refused (the problem is kept).
     #[inline(never)]
-    pub fn url(&mut self, name: &'static str) -> Option<String> {
-        let value = url_field(self.fields, name);
-        self.take(value)
-    }
-
-    /// [`required_url`].
-    #[inline(never)]
-    pub fn required_url(&mut self, name: &'static str) -> String {
-        let value = required_url(self.fields, name);
-        self.take(value)
-    }
-
-    /// [`backend_url_field`].
-    #[inline(never)]
-    pub fn backend_url(&mut self, name: &'static str) -> Option<String> {
-        let value = backend_url_field(self.fields, name);
-        self.take(value)
-    }
-
-    /// [`required_backend_url`].
-    #[inline(never)]
-    pub fn required_backend_url(&mut self, name: &'static str) -> String {
-        let value = required_backend_url(self.fields, name);
+    pub(crate) fn url(&mut self, name: &'static str, kind: UrlField) -> Option<String> {
+        let value = url_field(self.fields, name, kind);
         self.take(value)
     }
 
@@ -107,7 +97,6 @@ impl Reader<'_> {
         let value = extra_params_field(self.fields);
         self.take(value)
     }
-
 }
 
 impl ConnectConfig {
@@ -117,7 +106,7 @@ impl ConnectConfig {
         let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
         let kind = opt_str(fields, "kind", ErrorCode::InvalidConfig)?;
         // One comparison loop instead of one comparison per arm.
-        let provider = match kind.and_then(|kind| KINDS.iter().position(|known| *known == kind)) {
+        let provider = alloc::rc::Rc::new(match kind.and_then(|kind| KINDS.iter().position(|known| *known == kind)) {
             Some(0) => ProviderConfig::OAuth2(oauth2::read_config(&mut read)),
             Some(1) => ProviderConfig::Oidc(oidc::read_config(&mut read)),
             Some(2) => ProviderConfig::Torque(torque::read_config(&mut read)),
@@ -129,7 +118,7 @@ impl ConnectConfig {
                     "kind must be \"oauth2\", \"oidc\", \"torque\", \"turnqey\" or \"liquid\"",
                 ))
             }
-        };
+        });
         let timeout_ms = bounded_ms(&mut read, "timeoutMs", DEFAULT_TIMEOUT_MS, 1);
         let refresh_skew_ms = bounded_ms(&mut read, "refreshSkewMs", DEFAULT_REFRESH_SKEW_MS, 0);
         let token_storage = match read.choice("tokenStorage", &["memory", "session"], "tokenStorage must be \"memory\" or \"session\"") {
@@ -137,7 +126,7 @@ impl ConnectConfig {
             _ => TokenStorage::Memory,
         };
         let key = alloc::rc::Rc::new(make_connection_key(&provider));
-        read.finish(ConnectConfig { provider: alloc::rc::Rc::new(provider), timeout_ms, refresh_skew_ms, token_storage, key })
+        read.finish(ConnectConfig { provider, timeout_ms, refresh_skew_ms, token_storage, key })
     }
 
     /// The contract's `provider` name of the result.
@@ -216,10 +205,10 @@ fn make_connection_key(provider: &ProviderConfig) -> String {
         ProviderConfig::Liquid(config) => ("liquid", config.base_url.as_str(), config.public_api_key.as_str()),
     };
     let mut key = String::from(kind);
-    for part in [server, client] {
-        key.push(' ');
-        key.push_str(part);
-    }
+    key.push(' ');
+    key.push_str(server);
+    key.push(' ');
+    key.push_str(client);
     key
 }
 
@@ -260,9 +249,19 @@ fn is_secret_key(text: &str) -> bool {
     false
 }
 
-/// An absolute `https:` URL (plain `http:` only on loopback), without a fragment.
-pub(crate) fn url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
-    let Some(text) = opt_str(fields, name, ErrorCode::InvalidConfig)? else { return Ok(None) };
+/// A URL field of `kind`. The whitespace `check_url` lets through at the ends is cut off.
+pub(crate) fn url_field(fields: &dyn Fields, name: &'static str, kind: UrlField) -> Result<Option<String>> {
+    let backend = matches!(kind, UrlField::Backend | UrlField::RequiredBackend);
+    let Some(text) = opt_str(fields, name, ErrorCode::InvalidConfig)? else {
+        return match kind {
+            UrlField::Optional | UrlField::Backend => Ok(None),
+            UrlField::Required => Err(ConnectError::field(ErrorCode::InvalidConfig, name, "is required (an https: URL)")),
+            UrlField::RequiredBackend => Err(ConnectError::field(ErrorCode::InvalidConfig, name, "is required (a URL or /path)")),
+        };
+    };
+    if backend && text.starts_with('/') && !text.starts_with("//") && !text.contains('#') && !text.bytes().any(|b| b <= b' ') {
+        return Ok(Some(String::from(text)));
+    }
     check_url(text, name)?;
     // `check_url` refused any other whitespace at the ends (`WebUrl::parse` trims ASCII only).
     Ok(Some(String::from(text.trim_ascii())))
@@ -277,19 +276,6 @@ pub(crate) fn check_url(text: &str, name: &str) -> Result<()> {
         return Err(ConnectError::field(ErrorCode::InvalidConfig, name, crate::url::NO_FRAGMENT));
     }
     Ok(())
-}
-
-pub(crate) fn required_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
-    url_field(fields, name)?.ok_or_else(|| ConnectError::field(ErrorCode::InvalidConfig, name, "is required (an https: URL)"))
-}
-
-/// The app's own backend may be named by a path on the app's origin (`/api/exchange`).
-pub(crate) fn backend_url_field(fields: &dyn Fields, name: &'static str) -> Result<Option<String>> {
-    match opt_str(fields, name, ErrorCode::InvalidConfig)? {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('#') && !path.bytes().any(|b| b <= b' ') => Ok(Some(String::from(path))),
-        Some(_) => url_field(fields, name),
-        None => Ok(None),
-    }
 }
 
 pub(crate) fn scope_field(fields: &dyn Fields) -> Result<Vec<String>> {
@@ -319,14 +305,6 @@ pub(crate) fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, Str
     }
     Ok(params)
 }
-
-
-
-pub(crate) fn required_backend_url(fields: &dyn Fields, name: &'static str) -> Result<String> {
-    backend_url_field(fields, name)?
-        .ok_or_else(|| ConnectError::field(ErrorCode::InvalidConfig, name, "is required (a URL or /path)"))
-}
-
 
 
 
@@ -498,10 +476,9 @@ pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(Strin
     }
     let authorization = read.req("authorization_endpoint");
     let token = read.req("token_endpoint");
-    for (url, name) in [(&authorization, "authorization_endpoint"), (&token, "token_endpoint")] {
-        let checked = check_url(url, name);
-        read.take(checked);
-    }
+    // Checked once both are read, so that a missing one is the problem reported.
+    let checked = check_url(&authorization, "authorization_endpoint").and_then(|()| check_url(&token, "token_endpoint"));
+    read.take(checked);
     let methods = opt_string_list(document, "code_challenge_methods_supported", false, code);
     if read.take(methods).is_some_and(|methods| !methods.iter().any(|method| method == crate::pkce::S256)) {
         read.invalid("discovery: no PKCE S256 support");

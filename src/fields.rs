@@ -13,7 +13,14 @@ use crate::error::{ConnectError, ErrorCode, Result};
 pub enum Value {
     Absent,
     Text(String),
+    /// A number an `f64` holds exactly and the JSON writer writes back to the same value: every
+    /// whole number up to 2^53 and every decimal `m / 10^k` with `m` up to 2^53 and `k` up to 22
+    /// (every id, status, time, count and screen position, and every decimal of up to 15
+    /// digits). The core reads numbers as these.
     Number(f64),
+    /// Any other JSON number (more digits, a larger or smaller exponent), as its text: it
+    /// passes through unchanged, as no `f64` conversion and back would promise.
+    NumberText(String),
     Bool(bool),
     List(Vec<Value>),
     /// A nested object, as its own pairs.
@@ -105,11 +112,15 @@ impl<'a> Reader<'a> {
         self.take(value)
     }
 
-    /// [`req_string`].
+    /// A string that must be there and not be empty (as [`req_string`]).
     #[inline(never)]
     pub fn req(&mut self, name: &str) -> String {
-        let value = req_string(self.fields, name, self.code);
-        self.take(value)
+        let value = self.opt(name).unwrap_or_default();
+        if value.is_empty() {
+            // After "must be a string", this second problem is not kept.
+            self.fail(wrong_type(name, REQUIRED, self.code));
+        }
+        value
     }
 
     /// [`opt_str`]: borrowed from the fields.
@@ -156,6 +167,8 @@ impl<'a> Reader<'a> {
     }
 }
 
+const REQUIRED: &str = "is required (a non-empty string)";
+
 /// One out-of-line maker for every "field is the wrong type" error.
 #[inline(never)]
 fn wrong_type(field: &str, expected: &'static str, code: ErrorCode) -> ConnectError {
@@ -183,19 +196,20 @@ pub fn opt_string(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<Op
 pub fn req_string(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<String> {
     match opt_str(fields, name, code)? {
         Some(text) if !text.is_empty() => Ok(String::from(text)),
-        _ => Err(wrong_type(name, "is required (a non-empty string)", code)),
+        _ => Err(wrong_type(name, REQUIRED, code)),
     }
 }
 
-/// An optional finite number (a numeric string is accepted too: some servers send
-/// `"expires_in": "3600"`).
+/// An optional finite number (a number kept as text is read close rather than exact; a
+/// numeric string is accepted too: some servers send `"expires_in": "3600"`).
 #[inline(never)]
 pub fn opt_number(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<Option<f64>> {
     let number = match fields.field(name) {
         None => return Ok(None),
         Some(Value::Number(number)) => *number,
-        Some(Value::Text(text)) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-            text.bytes().fold(0f64, |n, d| n * 10.0 + f64::from(d - b'0'))
+        Some(Value::NumberText(text)) => crate::json::approximate_number(text),
+        Some(Value::Text(text)) if !text.is_empty() && text.as_bytes().iter().all(u8::is_ascii_digit) => {
+            text.as_bytes().iter().fold(0f64, |n, d| n * 10.0 + f64::from(d - b'0'))
         }
         Some(_) => return Err(wrong_type(name, "must be a number", code)),
     };

@@ -11,7 +11,7 @@ use alloc::string::String;
 use crate::callback::AuthorizationCode;
 use crate::encoding::form_serialize_str;
 use crate::error::{refused_by, ConnectError, ErrorCode, ProviderError, Result};
-use crate::fields::{opt_string, Fields, Reader};
+use crate::fields::{Fields, Reader, Value};
 use crate::pkce::PkceVerifier;
 use crate::secret::Secret;
 
@@ -108,12 +108,12 @@ pub fn token_set_from_response(fields: &dyn Fields, now_ms: f64, previous_refres
 /// with what the server said. `fields` is `None` when the body was not a JSON object.
 pub fn token_error(status: u16, fields: Option<&dyn Fields>) -> ConnectError {
     let provider = fields.and_then(|fields| {
-        let error = opt_string(fields, "error", ErrorCode::TokenError).ok().flatten()?;
-        Some(ProviderError {
-            error,
-            error_description: opt_string(fields, "error_description", ErrorCode::TokenError).ok().flatten(),
-            error_uri: opt_string(fields, "error_uri", ErrorCode::TokenError).ok().flatten(),
-        })
+        // What is not a string is left out: the refusal stands either way.
+        let text = |name| match fields.field(name) {
+            Some(Value::Text(text)) => Some(text.clone()),
+            _ => None,
+        };
+        Some(ProviderError { error: text("error")?, error_description: text("error_description"), error_uri: text("error_uri") })
     });
     refused_by(ErrorCode::TokenError, "the token endpoint refused the request", provider).with_status(status)
 }
@@ -140,7 +140,7 @@ pub fn is_invalid_grant(error: &ConnectError) -> bool {
 mod tests {
     use super::*;
     use crate::callback::{parse_callback, CallbackExpectation, ResponseMode};
-    use crate::fields::{record, text, Value};
+    use crate::fields::{record, text};
     use alloc::format;
 
     #[test]

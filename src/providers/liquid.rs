@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use super::{params_record, put, text, Completed, Fetch, Flow, LiquidSession, Pending, Prepared, Record, Response, Step, Then, Waiting};
 use crate::authorize::build_authorize_url_str;
 use crate::callback::check_response;
+use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{opt_string, Value};
@@ -39,10 +40,10 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> LiquidConfig {
         read.invalid("publicApiKey must be the public key (pk_...)");
     }
     LiquidConfig {
-        base_url: String::from(crate::encoding::trim_end_byte(read.url("baseUrl").as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL), b'/')),
+        base_url: String::from(crate::encoding::trim_end_byte(read.url("baseUrl", UrlField::Optional).as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL), b'/')),
         public_api_key,
-        return_url: read.url("returnUrl"),
-        verify_endpoint: read.backend_url("verifyEndpoint"),
+        return_url: read.url("returnUrl", UrlField::Optional),
+        verify_endpoint: read.url("verifyEndpoint", UrlField::Backend),
     }
 }
 

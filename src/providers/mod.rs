@@ -147,7 +147,7 @@ impl Fetch {
 
     pub fn post_json(url: &str, body: &Record) -> Fetch {
         let mut text = String::new();
-        crate::json::write_value(&Value::Record(body.clone()), &mut text);
+        crate::json::JsonWriter::new(&mut text).record(body);
         Fetch { method: "POST", url: String::from(url), body: Some(("application/json", text)) }
     }
 

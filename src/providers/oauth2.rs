@@ -11,6 +11,7 @@ use super::{params_record, put, text, Completed, Fetch, Flow, Pending, Prepared,
 use crate::authorize::{code_flow_url, CodeFlowRequest};
 use crate::callback::ResponseMode;
 use crate::callback::parse_callback;
+use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Value;
@@ -48,9 +49,9 @@ pub fn parse(fields: &dyn Fields) -> Result<OAuth2Config> {
 
 /// The fields of `kind: "oauth2"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> OAuth2Config {
-    let authorization_endpoint = read.required_url("authorizationEndpoint");
-    let token_endpoint = read.url("tokenEndpoint");
-    let exchange_endpoint = read.backend_url("exchangeEndpoint");
+    let authorization_endpoint = read.url("authorizationEndpoint", UrlField::Required).unwrap_or_default();
+    let token_endpoint = read.url("tokenEndpoint", UrlField::Optional);
+    let exchange_endpoint = read.url("exchangeEndpoint", UrlField::Backend);
     let code_handling = match (token_endpoint, exchange_endpoint) {
         (Some(_), Some(_)) => {
             read.invalid("give tokenEndpoint or exchangeEndpoint, not both");
@@ -72,7 +73,7 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> OAuth2Config {
         authorization_endpoint,
         code_handling,
         client_id: read.req("clientId"),
-        redirect_uri: read.required_url("redirectUri"),
+        redirect_uri: read.url("redirectUri", UrlField::Required).unwrap_or_default(),
         scope: read.scope(),
         extra_params: read.extra_params(),
         response_mode,

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 
 use super::{Endpoints, Fetch, Flow, Memory, Pending, Prepared, RefreshRoute, Response, Step};
 use crate::config::{discovery_endpoints, discovery_url};
+use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Fields;
@@ -34,7 +35,7 @@ pub fn parse(fields: &dyn Fields) -> Result<OidcConfig> {
 
 /// The fields of `kind: "oidc"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> OidcConfig {
-    let issuer = read.required_url("issuer");
+    let issuer = read.url("issuer", UrlField::Required).unwrap_or_default();
     if issuer.contains('?') {
         read.invalid("issuer must not have a ?query");
     }
@@ -45,7 +46,7 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> OidcConfig {
         with_openid.append(&mut scope);
         scope = with_openid;
     }
-    OidcConfig { issuer, client_id: read.req("clientId"), redirect_uri: read.required_url("redirectUri"), scope, extra_params: read.extra_params() }
+    OidcConfig { issuer, client_id: read.req("clientId"), redirect_uri: read.url("redirectUri", UrlField::Required).unwrap_or_default(), scope, extra_params: read.extra_params() }
 }
 
 pub fn prepare(config: &OidcConfig, memory: &Memory, pending: &Pending) -> Result<Step<Prepared, ()>> {

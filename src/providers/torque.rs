@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 
 use super::{put, text, Completed, Fetch, Flow, Pending, Prepared, Record, Response, Step, Waiting};
 use crate::config::check_url;
+use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Fields;
@@ -33,9 +34,9 @@ pub fn parse(fields: &dyn Fields) -> Result<TorqueConfig> {
 /// The fields of `kind: "torque"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> TorqueConfig {
     TorqueConfig {
-        session_endpoint: read.required_backend_url("sessionEndpoint"),
-        exchange_endpoint: read.required_backend_url("exchangeEndpoint"),
-        redirect_uri: read.required_url("redirectUri"),
+        session_endpoint: read.url("sessionEndpoint", UrlField::RequiredBackend).unwrap_or_default(),
+        exchange_endpoint: read.url("exchangeEndpoint", UrlField::RequiredBackend).unwrap_or_default(),
+        redirect_uri: read.url("redirectUri", UrlField::Required).unwrap_or_default(),
         external_user_id: read.opt("externalUserId"),
         scope: read.scope(),
     }

@@ -7,6 +7,7 @@ use alloc::string::String;
 use super::{params_record, put, text, Completed, Fetch, Flow, Memory, Pending, Prepared, Record, Response, Step};
 use crate::authorize::build_authorize_url_str;
 use crate::callback::check_response;
+use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::opt_string;
@@ -35,21 +36,14 @@ pub fn parse(fields: &dyn Fields) -> Result<TurnqeyConfig> {
 
 /// The fields of `kind: "turnqey"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> TurnqeyConfig {
+    // One of Turnqey's two servers by name, or any other by its URL.
     let environment = read.opt("environment");
-    let authorize_url = match (environment.as_deref(), read.url("authorizeUrl")) {
-        (Some(_), Some(_)) => {
-            read.invalid("give environment or authorizeUrl, not both");
-            String::new()
-        }
+    let authorize_url = match (environment.as_deref(), read.url("authorizeUrl", UrlField::Optional)) {
+        (None, Some(url)) => url,
         (Some("production"), None) => String::from(TURNQEY_PRODUCTION),
         (Some("sandbox"), None) => String::from(TURNQEY_SANDBOX),
-        (Some(_), None) => {
-            read.invalid("environment must be \"production\" or \"sandbox\"");
-            String::new()
-        }
-        (None, Some(url)) => url,
-        (None, None) => {
-            read.invalid("environment or authorizeUrl is required");
+        _ => {
+            read.invalid("give environment (\"production\" or \"sandbox\") or authorizeUrl");
             String::new()
         }
     };
@@ -59,7 +53,7 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> TurnqeyConfig {
         platform: read.req("platform"),
         identity: read.req("identity"),
         collection: read.opt("collection").filter(|collection| !collection.is_empty()),
-        checksum_endpoint: read.required_backend_url("checksumEndpoint"),
+        checksum_endpoint: read.url("checksumEndpoint", UrlField::RequiredBackend).unwrap_or_default(),
     }
 }
 
