@@ -5,7 +5,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::encoding::{form_parse, form_serialize_str};
+use crate::encoding::{form_parse, form_serialize_into};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::url::WebUrl;
 
@@ -73,7 +73,7 @@ pub fn build_authorize_url_str(endpoint: &str, params: &[(&str, &str)]) -> Resul
     let mut built = url.origin_and_path();
     if url.query.is_some() || !pairs.is_empty() {
         built.push('?');
-        built.push_str(&form_serialize_str(&pairs));
+        form_serialize_into(&mut built, &pairs);
     }
     Ok(built)
 }

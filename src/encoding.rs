@@ -94,8 +94,8 @@ pub fn form_encode_into(out: &mut String, text: &str) {
 /// Serialize pairs as `k=v&k=v`, form-urlencoded.
 pub fn form_serialize(pairs: &[(String, String)]) -> String {
     let mut out = String::new();
-    for (name, value) in pairs {
-        push_form_pair(&mut out, name, value);
+    for (index, (name, value)) in pairs.iter().enumerate() {
+        push_form_pair(&mut out, index > 0, name, value);
     }
     out
 }
@@ -103,16 +103,21 @@ pub fn form_serialize(pairs: &[(String, String)]) -> String {
 /// [`form_serialize`] for pairs of borrowed text.
 pub fn form_serialize_str(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();
-    for (name, value) in pairs {
-        push_form_pair(&mut out, name, value);
-    }
+    form_serialize_into(&mut out, pairs);
     out
 }
 
-/// Append `name=value` form-urlencoded, after a `&` unless `out` is empty.
+/// Append pairs as `k=v&k=v`, form-urlencoded, to `out` (a URL up to its `?`, say).
+pub fn form_serialize_into(out: &mut String, pairs: &[(&str, &str)]) {
+    for (index, (name, value)) in pairs.iter().enumerate() {
+        push_form_pair(out, index > 0, name, value);
+    }
+}
+
+/// Append `name=value` form-urlencoded, after a `&` when it `follows` another pair.
 #[inline(never)]
-fn push_form_pair(out: &mut String, name: &str, value: &str) {
-    if !out.is_empty() {
+fn push_form_pair(out: &mut String, follows: bool, name: &str, value: &str) {
+    if follows {
         out.push('&');
     }
     form_encode_into(out, name);

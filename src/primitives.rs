@@ -3,10 +3,11 @@
 //! arguments as JSON and their answer as `{"ok": value}` or `{"error": [code, message, ...]}`: how they cross
 //! the wasm boundary with one string each way.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::authorize::{build_authorize_url, quote_name, ParamValue};
+use crate::authorize::{build_authorize_url_str, quote_name};
 use crate::callback::{parse_callback, CallbackExpectation, ResponseMode};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{Fields, Value};
@@ -31,29 +32,33 @@ fn required_string<'a>(value: &'a Value, name: &str) -> Result<&'a str> {
     }
 }
 
-/// A `Record<string, string | string[]>` as ordered pairs.
-fn param_record(value: &Value, name: &str) -> Result<Vec<(String, ParamValue)>> {
+/// A `Record<string, string | string[]>` as ordered pairs borrowed from `value`; a list is
+/// joined with spaces (the one copy made before the URL itself).
+fn param_record<'a>(value: &'a Value, name: &str) -> Result<Vec<(&'a str, Cow<'a, str>)>> {
     let record = match value {
         Value::Absent | Value::Other => return Ok(Vec::new()),
         Value::Record(record) => record,
         _ => return Err(ConnectError::field(ErrorCode::InvalidConfig, name, "must be an object of strings")),
     };
     let not_string = |key: &str| ConnectError::field(ErrorCode::InvalidConfig, &quote_name(key), "must be a string or an array of strings");
-    let mut params = Vec::new();
+    let mut params = Vec::with_capacity(record.len());
     for (key, value) in record {
         let param = match value {
-            Value::Text(text) => ParamValue::One(text.clone()),
+            Value::Text(text) => Cow::Borrowed(text.as_str()),
             Value::List(items) => {
-                let mut texts = Vec::with_capacity(items.len());
-                for item in items {
+                let mut joined = String::new();
+                for (index, item) in items.iter().enumerate() {
                     let Value::Text(text) = item else { return Err(not_string(key)) };
-                    texts.push(text.clone());
+                    if index > 0 {
+                        joined.push(' ');
+                    }
+                    joined.push_str(text);
                 }
-                ParamValue::Many(texts)
+                Cow::Owned(joined)
             }
             _ => return Err(not_string(key)),
         };
-        params.push((key.clone(), param));
+        params.push((key.as_str(), param));
     }
     Ok(params)
 }
@@ -124,7 +129,8 @@ fn run(name: &str, args: &[Value]) -> Result<Value> {
         "buildAuthorizeUrl" => {
             let endpoint = required_string(arg(0), "endpoint")?;
             let params = param_record(arg(1), "params")?;
-            build_authorize_url(endpoint, params).map(Value::Text)
+            let pairs: Vec<(&str, &str)> = params.iter().map(|(name, value)| (*name, value.as_ref())).collect();
+            build_authorize_url_str(endpoint, &pairs).map(Value::Text)
         }
         "parseCallback" => parse(args),
         "widgetIdentity" => widget_identity(args),

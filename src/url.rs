@@ -14,7 +14,7 @@ use alloc::string::String;
 pub struct WebUrl<'a> {
     /// `"https"` or `"http"`.
     pub scheme: &'static str,
-    /// Lower-case host name, IPv4 literal or bracketed IPv6 literal.
+    /// Lower-case host name, IPv4 literal in dotted decimal, or `[::1]`.
     pub host: String,
     /// The port, `None` when absent or the scheme's default.
     pub port: Option<u16>,
@@ -79,6 +79,11 @@ impl<'a> WebUrl<'a> {
         if !all_bytes(path, is_path_byte) || !all_bytes(query.unwrap_or(""), is_query_byte) || !all_bytes(fragment.unwrap_or(""), is_query_byte) {
             return Err(UrlProblem::BadCharacter);
         }
+        // The browser resolves `.` and `..` segments (`%2e` counts as a dot): a path holding
+        // one is not the path it requests.
+        if path.split('/').any(is_dot_segment) {
+            return Err(UrlProblem::BadCharacter);
+        }
         if authority.contains('@') {
             return Err(UrlProblem::Credentials);
         }
@@ -131,8 +136,10 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> 
         // IPv6 literal: only the forms the contract names need to be recognized exactly, but any
         // bracketed hex-and-colons literal is accepted.
         let close = after_bracket.find(']').ok_or(UrlProblem::BadHost)?;
-        let literal = &after_bracket[..close];
-        if literal.is_empty() || !all_bytes(literal, |b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        // The browser rewrites an IPv6 literal to its canonical form (`[0::1]` is `[::1]`,
+        // `[::FFFF:1.2.3.4]` is `[::ffff:102:304]`); rather than carry that algorithm for
+        // addresses no authorization server uses, only the loopback literal is accepted.
+        if &after_bracket[..close] != "::1" {
             return Err(UrlProblem::BadHost);
         }
         let host = &authority[..close + 2];
@@ -145,10 +152,37 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> 
         Some((host, port)) => (host, Some(port)),
         None => (authority, None),
     };
-    if host.is_empty() || !all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) {
+    if host.is_empty() || !all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) || !reads_as_written(host) {
         return Err(UrlProblem::BadHost);
     }
     Ok((host, port))
+}
+
+/// Whether the browser's URL parser keeps this host name (ASCII letters, digits, `-._` only)
+/// as it is written, lower-cased; hosts it would rewrite or refuse are refused here, so that no
+/// check built on this module sees another host than the browser
+/// ([URL Standard, host parsing](https://url.spec.whatwg.org/#host-parsing)):
+/// - a host whose last label is a number (`2`, `127.0.`, `0x7f.1`, `example.123`) is an IPv4
+///   address to the browser, which reads `http://2` as `0.0.0.2` and refuses `example.123`:
+///   only the canonical form `a.b.c.d` (each 0-255, no leading zero) reads as written;
+/// - a label starting `xn--` is punycode, which the browser decodes and checks against the
+///   IDNA tables (and refuses when they fail): not done here, so refused.
+fn reads_as_written(host: &str) -> bool {
+    let labels = || host.split('.');
+    if labels().any(|label| label.len() >= 4 && label[..4].eq_ignore_ascii_case("xn--")) {
+        return false;
+    }
+    // The last label, a trailing dot's empty one aside.
+    let last = host.strip_suffix('.').unwrap_or(host).rsplit('.').next().unwrap_or("");
+    let hex = last.strip_prefix("0x").or_else(|| last.strip_prefix("0X"));
+    let ends_in_a_number = (!last.is_empty() && all_bytes(last, |b| b.is_ascii_digit())) || hex.is_some_and(|digits| all_bytes(digits, |b| b.is_ascii_hexdigit()));
+    if !ends_in_a_number {
+        return true;
+    }
+    labels().count() == 4
+        && labels().all(|label| {
+            !label.is_empty() && label.len() <= 3 && (label == "0" || !label.starts_with('0')) && crate::encoding::parse_decimal(label).is_some_and(|n| n <= 255)
+        })
 }
 
 /// Whether every byte of `text` passes `test`: one loop for every check of this module.
@@ -157,15 +191,25 @@ fn all_bytes(text: &str, test: fn(u8) -> bool) -> bool {
     text.bytes().all(test)
 }
 
+/// `.` or `..`, a dot also written `%2e` ([URL Standard](https://url.spec.whatwg.org/#single-dot-path-segment)).
+fn is_dot_segment(segment: &str) -> bool {
+    let rest = segment.strip_prefix('.').or_else(|| segment.get(..3).filter(|s| s.eq_ignore_ascii_case("%2e")).map(|_| &segment[3..]));
+    match rest {
+        Some("") => true,
+        Some(rest) => rest == "." || rest.eq_ignore_ascii_case("%2e"),
+        None => false,
+    }
+}
+
 /// Bytes a path may hold that the browser keeps as written: unreserved, sub-delims, `:@/%`.
 fn is_path_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&byte)
 }
 
-/// A query is re-serialized by the core, so only bytes that cannot be told apart from the URL
-/// around them are refused: controls, space, non-ASCII, backslash, and `"<>`{}|^`.
+/// Bytes a query or fragment may hold that the browser keeps as written: printable ASCII but
+/// backslash, `"<>`{}|^` and `'` (which the browser percent-encodes in a query).
 fn is_query_byte(byte: u8) -> bool {
-    byte.is_ascii_graphic() && !b"\\\"<>`{}|^".contains(&byte)
+    byte.is_ascii_graphic() && !b"\\\"'<>`{}|^".contains(&byte)
 }
 
 /// The query and fragment of any absolute URL (custom schemes included, for native redirect
@@ -222,6 +266,31 @@ mod tests {
         assert_eq!(WebUrl::parse("https://x:8a/").unwrap_err(), UrlProblem::BadPort);
         assert_eq!(WebUrl::parse("https://x/a b").unwrap_err(), UrlProblem::BadCharacter);
         assert_eq!(WebUrl::parse("https://x/a\\b").unwrap_err(), UrlProblem::BadCharacter);
+    }
+
+    /// Hosts, paths and queries the browser would read differently are refused, never guessed.
+    #[test]
+    fn refuses_what_the_browser_would_rewrite() {
+        // A host ending in a number is an IPv4 address to the browser: `http://2` is 0.0.0.2,
+        // `http://127.0.` is 127.0.0.0, `0x7f.1` is 127.0.0.1, `example.123` is refused.
+        for host in ["2", "127.0.", "127.0.0.1.", "0x7f.1", "0X7F.0.0.1", "example.123", "a.0x", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.256", "1..2.3"] {
+            assert_eq!(WebUrl::parse(&alloc::format!("http://{host}/")).unwrap_err(), UrlProblem::BadHost, "{host}");
+        }
+        for host in ["127.0.0.1", "0.0.0.0", "255.255.255.255", "10.0.0.1x", "1x", "example.com.", "a_b.example"] {
+            assert_eq!(WebUrl::parse(&alloc::format!("http://{host}/")).unwrap().host, host, "{host}");
+        }
+        // Punycode is decoded and checked by the browser; IPv6 literals are rewritten to their
+        // canonical form: only [::1] reads as written.
+        for url in ["https://xn--nxasmq6b.com/", "https://a.XN--x/", "http://[0::1]/", "http://[::FFFF:1.2.3.4]/", "http://[::]/"] {
+            assert_eq!(WebUrl::parse(url).unwrap_err(), UrlProblem::BadHost, "{url}");
+        }
+        // Dot segments are resolved by the browser; `'` is percent-encoded in a query.
+        for url in ["https://x/a/../b", "https://x/.", "https://x/a/%2e%2E/b", "https://x/%2e", "https://x/.%2e/", "https://x/?a='"] {
+            assert_eq!(WebUrl::parse(url).unwrap_err(), UrlProblem::BadCharacter, "{url}");
+        }
+        for url in ["https://x/a..b/.c/c.", "https://x/%2ex", "https://x/a?b=.."] {
+            assert!(WebUrl::parse(url).is_ok(), "{url}");
+        }
     }
 
     #[test]
