@@ -8,6 +8,12 @@
 // The app also answers on http://127.0.0.1:APP_PORT: the same files from another origin, which the
 // tests use as an attacker's site.
 //
+// The demo signs its visitor in, as an app with a login would: the first page a browser loads
+// sets a session cookie (random, HttpOnly, SameSite=Lax) and the server keeps which user that
+// session is (`DEMO_USER`). Every backend route asks `identityOf(req)` who is signed in and acts
+// for that user only; the browser never names them. Every route sits behind `jsonRoute`
+// (www/lib/http.mjs): POST, JSON, the app's own origin, a signed-in user, a bounded body.
+//
 // Run `node www/server.mjs [--port N]` (default 8080; 0 picks a free port), or import
 // `startDemoServer()` from tests.
 import http from "node:http";
@@ -15,10 +21,37 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { readdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { startOidcProvider } from "./provider/oidc.mjs";
+import { cookieOf, jsonRoute, sendJson } from "./lib/http.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEMO_CLIENT_ID = "oauth-connect-demo";
+/** The user every visitor of the demo is signed in as (the one the pages' configs name). */
+export const DEMO_USER = "user-42";
+const SESSION_COOKIE = "demo_session";
+
+/**
+ * The demo's sign-in: session id -> user, kept on the server; the cookie holds only a random id.
+ * SameSite=Lax, not Strict: a provider sends the user back to the callback page with a cross-site
+ * navigation, and under Strict that page would load looking signed out. Lax still keeps the
+ * cookie off every cross-site POST. (On https, add `Secure`.)
+ */
+function createSessions() {
+  const users = new Map();
+  return {
+    /** A new session for `user`; returns the `name=value` pair of its cookie. */
+    signIn(user) {
+      const id = randomBytes(32).toString("base64url");
+      users.set(id, user);
+      return `${SESSION_COOKIE}=${id}`;
+    },
+    /** The signed-in user of a request, or null. */
+    identityOf(req) {
+      return users.get(cookieOf(req, SESSION_COOKIE) ?? "") ?? null;
+    },
+  };
+}
 
 const CONTENT_TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -68,7 +101,8 @@ export function strictCsp(providerOrigin) {
   ].join("; ");
 }
 
-async function serveStatic(req, res, mounts, headers = {}) {
+/** `onPage()` adds headers to HTML pages only (the sign-in cookie). */
+async function serveStatic(req, res, mounts, headers = {}, onPage = () => ({})) {
   const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
   const wanted = PAGES[path] ?? path;
   for (const [prefix, folder] of mounts) {
@@ -81,6 +115,7 @@ async function serveStatic(req, res, mounts, headers = {}) {
       "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
       "cache-control": "no-store",
       ...headers,
+      ...(extname(file) === ".html" ? onPage() : {}),
     });
     res.end(await readFile(file));
     return;
@@ -97,31 +132,16 @@ async function listenOnLoopback(server, port) {
   return { port: chosen, v6 };
 }
 
-const sendJson = (res, status, body) => {
-  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
-  res.end(JSON.stringify(body));
-};
-
-async function readJson(req) {
-  let raw = "";
-  for await (const chunk of req) {
-    raw += chunk;
-    if (raw.length > 10_000) throw new Error("body too large");
-  }
-  return JSON.parse(raw);
-}
-
 /**
  * POST /api/oauth2/exchange, as an integrator's backend would write it for the `oauth2` kind's
  * `exchangeEndpoint`: the browser sends `{ code, codeVerifier, redirectUri, state }`, the backend
  * redeems the code at the provider's token endpoint and keeps the tokens to itself; the browser
  * only learns that the account is connected. Provider errors go back with the provider's status.
+ * Behind `jsonRoute`: only the app's pages, for its signed-in user, whose connection it is.
  */
-async function exchangeRoute(req, res, { tokenEndpoint, clientId, redirectUris, log }) {
-  if (req.method !== "POST") return sendJson(res, 405, { error: "method_not_allowed" });
-  const body = await readJson(req).catch(() => null);
-  const { code, codeVerifier, redirectUri, state } = body ?? {};
-  const entry = { state, redirectUri, codeVerifier, status: 400 };
+async function exchangeRoute({ res, body, user }, { tokenEndpoint, clientId, redirectUris, log }) {
+  const { code, codeVerifier, redirectUri, state } = body;
+  const entry = { state, redirectUri, codeVerifier, user, status: 400 };
   log.push(entry); // what the backend saw, for the tests (a real one would not keep the verifier)
   if (![code, codeVerifier, redirectUri].every((v) => typeof v === "string" && v)) {
     return sendJson(res, 400, { error: "invalid_request", error_description: "code, codeVerifier and redirectUri are required" });
@@ -147,7 +167,7 @@ async function exchangeRoute(req, res, { tokenEndpoint, clientId, redirectUris, 
     const { error = "server_error", error_description } = tokens;
     return sendJson(res, reply.status, { error, error_description });
   }
-  // A real backend would store the tokens against the signed-in user here.
+  // A real backend would store the tokens against `user` here.
   sendJson(res, 200, { connected: true, scope: tokens.scope, expiresIn: tokens.expires_in });
 }
 
@@ -156,8 +176,9 @@ async function exchangeRoute(req, res, { tokenEndpoint, clientId, redirectUris, 
  * stand-in for a provider that cannot be reached from here, following its document) and adds
  * the app-backend routes an integrator would write. A module exports
  *   name: string
- *   start({ appOrigin, callbackUrls: { demo, test }, testPages }) -> Promise<{
- *     routes: { [path]: (req, res) => Promise<void> },   // the app's backend half, on the app origin
+ *   start({ appOrigin, callbackUrls: { demo, test }, testPages, identityOf, demoUser }) -> Promise<{
+ *     routes: { [path]: (req, res) => Promise<void> },   // the app's backend half, on the app origin,
+ *                                                        // each behind jsonRoute({ appOrigin, identityOf })
  *     browserConfig: { demo: object, test: { [variant]: object } },   // `Connect` configs, no secret
  *     banner?: string,          // one line printed by the demo command
  *     handle?: object,          // knobs and counters for the tests
@@ -186,26 +207,31 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
   let exchange = null;
   let csp = null;
   const mounts = testPages ? [TEST_MOUNT, ...MOUNTS] : MOUNTS;
-  const fail = (res) => (error) => {
+  // Whatever failed, the answer says only that (an error's message can carry a URL or a value).
+  const fail = (res) => () => {
     if (res.headersSent) return res.destroy();
-    res.writeHead(500, { "content-type": "text/plain" }).end(String(error?.message ?? error));
+    sendJson(res, 500, { error: "server_error" });
   };
+  const sessions = createSessions();
+  const identityOf = (req) => sessions.identityOf(req);
+  // A page load signs a browser in when it is not yet: the cookie is there before any route call.
+  const signInOnPage = (req) => () =>
+    sessions.identityOf(req) ? {} : { "set-cookie": `${sessions.signIn(DEMO_USER)}; Path=/; HttpOnly; SameSite=Lax` };
   const routes = {};
   let provider = null;
   const app = http.createServer((req, res) => {
     const path = new URL(req.url, "http://x").pathname;
     if (path === "/config.json") return sendJson(res, 200, config);
-    if (path === "/api/oauth2/exchange") return exchangeRoute(req, res, exchange).catch(fail(res));
-    // A demo control: the provider revokes every grant, as when a user removes the app's access.
-    if (path === "/api/demo/oidc/revoke" && req.method === "POST") {
-      return provider.revokeAllGrants().then((revoked) => sendJson(res, 200, { revoked }), fail(res));
-    }
     if (routes[path]) return routes[path](req, res).catch(fail(res));
     const headers = testPages && path.startsWith("/test/csp/") ? { "content-security-policy": csp } : {};
-    serveStatic(req, res, mounts, headers).catch(fail(res));
+    serveStatic(req, res, mounts, headers, signInOnPage(req)).catch(fail(res));
   });
   const { port: appPort, v6 } = await listenOnLoopback(app, port);
   const appOrigin = `http://localhost:${appPort}`;
+  const route = (handler) => jsonRoute({ appOrigin, identityOf }, handler);
+  routes["/api/oauth2/exchange"] = route((request) => exchangeRoute(request, exchange));
+  // A demo control: the provider revokes every grant, as when a user removes the app's access.
+  routes["/api/demo/oidc/revoke"] = route(async ({ res }) => sendJson(res, 200, { revoked: await provider.revokeAllGrants() }));
   const redirectUris = [`${appOrigin}/callback`];
   if (testPages) redirectUris.push(`${appOrigin}/test/callback`, `${appOrigin}/test/callback?from=app`, `${appOrigin}/test/react/`, `${appOrigin}/test/csp/callback`);
   provider = await startOidcProvider({
@@ -246,6 +272,8 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
     appOrigin,
     callbackUrls: { demo: `${appOrigin}/callback`, test: `${appOrigin}/test/callback` },
     testPages,
+    identityOf,
+    demoUser: DEMO_USER,
   });
   config.integrations = {};
   for (const integration of integrations) {
@@ -261,8 +289,13 @@ export async function startDemoServer({ port = 8080, accessTokenTtlSeconds = 60,
     /** The same server seen from another origin: the tests' attacker site. */
     otherOrigin: `http://127.0.0.1:${appPort}`,
     provider,
-    /** What the backend route saw: [{ state, redirectUri, codeVerifier, status }]. */
+    /** What the backend route saw: [{ state, redirectUri, codeVerifier, user, status }]. */
     backend,
+    /**
+     * Sign a user in (default: the demo's), as a page load does; returns the `Cookie` header
+     * value, for tests that call the routes from Node.
+     */
+    signIn: (user = DEMO_USER) => sessions.signIn(user),
     async close() {
       await Promise.all(integrations.map((i) => i.close()));
       await provider.close();

@@ -20,7 +20,7 @@ let verifyUrl;
 
 before(async () => {
   liquid = await startLiquidSandbox({ returnUrls: RETURN_URLS });
-  const route = verifyRoute({ baseUrl: liquid.origin, secretKey: liquid.secretKey });
+  const route = verifyRoute({ baseUrl: liquid.origin, secretKey: liquid.secretKey, appOrigin: APP, identityOf: () => "user-42" });
   backend = http.createServer((req, res) => route(req, res));
   verifyUrl = `${await listen(backend)}/api/liquid/verify`;
 });
@@ -360,7 +360,7 @@ describe("liquid backend: POST /api/liquid/verify", () => {
   test("a backend with the wrong secret key gets 401 from Liquid and answers 502, not 'not approved'", async () => {
     const { session_id: id } = await newSession();
     await decide(id, "approve");
-    const route = verifyRoute({ baseUrl: liquid.origin, secretKey: "sk_wrong" });
+    const route = verifyRoute({ baseUrl: liquid.origin, secretKey: "sk_wrong", appOrigin: APP, identityOf: () => "user-42" });
     const server = http.createServer((req, res) => route(req, res));
     const origin = await listen(server);
     try {
@@ -399,7 +399,7 @@ describe("liquid integration in the demo server", () => {
       assert.equal(created.headers.get("access-control-allow-origin"), server.appOrigin);
       const { session_id: sessionId } = (await created.json()).payload;
       const before = await fetch(`${server.appOrigin}/api/liquid/verify`, {
-        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sessionId }),
+        method: "POST", headers: { "content-type": "application/json", cookie: server.signIn() }, body: JSON.stringify({ sessionId }),
       });
       assert.equal(before.status, 403);
       assert.deepEqual(liquidHandle.verifyLog.at(-1), { sessionId, status: 403 });

@@ -351,9 +351,10 @@ describe("Torque app backend (demo server routes)", () => {
   });
   after(() => server?.close());
 
+  // Signed in as the demo's user, as the demo page's browser is.
   const api = async (path, body, headers = {}) => {
     const reply = await fetch(`${server.appOrigin}${path}`, {
-      method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body),
+      method: "POST", headers: { "content-type": "application/json", cookie: server.signIn(), ...headers }, body: JSON.stringify(body),
     });
     return { status: reply.status, headers: reply.headers, body: await reply.json().catch(() => null) };
   };
@@ -414,9 +415,9 @@ describe("Torque app backend (demo server routes)", () => {
     assert.equal(noKey.status, 400);
     const noAuth = await api("/api/torque/transfers", transferBody(), { "idempotency-key": crypto.randomUUID() });
     assert.equal(noAuth.status, 401);
-    // A business key sent through the route is refused by Torque as it is.
+    // A business key sent through the route is not the user's delegated JWT: the backend refuses it.
     const business = await api("/api/torque/transfers", transferBody(), { authorization: "Bearer sk_test_anything", "idempotency-key": crypto.randomUUID() });
-    assert.deepEqual(business.body, { error: "forbidden", error_description: "business keys cannot sign user transactions; use the delegated JWT" });
+    assert.deepEqual(business.body, { error: "forbidden", error_description: "not the signed-in user's token" });
     assert.equal(business.status, 403);
     assert.equal(torque.stats.transfers, 1);
   });

@@ -168,15 +168,16 @@ describe("Torque Connect: popup", () => {
     assert.notEqual(await page.textContent("#status"), "connected");
   });
 
-  test("no scope or user in the config: Torque's default scopes, a user id it generates", { timeout: 30_000 }, async (t) => {
+  test("no scope or user in the config: Torque's default scopes, the backend's signed-in user", { timeout: 30_000 }, async (t) => {
     const context = await newContext(browser, t);
     const { page } = await openApp(context, server, { kind: "torque", variant: "minimal" });
     torque.resetStats();
     const popup = await startTorquePopup(page);
     const screen = await consentScreen(popup);
     assert.deepEqual(screen.scopes, ["wallet:read", "transfers:execute"]);
-    assert.match(screen.user, /^usr_/);
-    assert.equal(torque.stats.sessionRequests[0].externalUserId, undefined);
+    // The page named nobody; the backend named its signed-in user (the page never decides who).
+    assert.equal(screen.user, "user-42");
+    assert.equal(torque.stats.sessionRequests[0].externalUserId, "user-42");
     assert.equal(torque.stats.sessionRequests[0].scope, undefined);
     await answerInPopup(popup);
     const { result, error } = await outcome(page);

@@ -280,7 +280,9 @@ describe("Turnqey backend routes (integration module)", () => {
   let handle;
 
   before(async () => {
-    running = await integration.start({ appOrigin: APP, callbackUrls: { demo: DEMO_RETURN, test: TEST_RETURN }, testPages: true });
+    // The app's session, as the demo server keeps it: here, one user signed in on every request.
+    const identityOf = () => "user-42";
+    running = await integration.start({ appOrigin: APP, callbackUrls: { demo: DEMO_RETURN, test: TEST_RETURN }, testPages: true, identityOf, demoUser: "user-42" });
     handle = running.handle;
     app = http.createServer((req, res) => {
       const route = running.routes[new URL(req.url, "http://x").pathname];
@@ -388,7 +390,7 @@ describe("Turnqey backend routes (integration module)", () => {
 
   test("collection, revoke, reconnect: the app learns the revocation from its backend and reconnects into the same collection", async () => {
     const { collection } = await connect();
-    const read = () => fetch(`${appOrigin}/api/turnqey/collection?id=${collection}`);
+    const read = () => postJson("/api/turnqey/collection", { id: collection });
     let reply = await read();
     assert.equal(reply.status, 200);
     assert.deepEqual(await reply.json(), {
@@ -412,7 +414,7 @@ describe("Turnqey backend routes (integration module)", () => {
   test("collection and revoke: only the user's own collections, known ones, owned clients", async () => {
     const { collection: mine } = await connect();
     const theirs = handle.createCollection({ client: "test-client", identity: "user-7", platforms: ["coinbase"] });
-    const read = (query) => fetch(`${appOrigin}/api/turnqey/collection?${new URLSearchParams(query)}`);
+    const read = (query) => postJson("/api/turnqey/collection", query);
     assert.equal((await read({})).status, 400);
     assert.equal((await read({ id: "00000000-0000-4000-8000-000000000000" })).status, 404);
     assert.equal((await read({ id: theirs })).status, 404, "another user's collection");

@@ -46,7 +46,9 @@ async function startPopup(page) {
 /** The app asks its backend about the collection, as a real app would, and reacts to a revocation. */
 function checkCollection(page, collection) {
   return page.evaluate(async (id) => {
-    const reply = await fetch(`/api/turnqey/collection?id=${encodeURIComponent(id)}`);
+    const reply = await fetch("/api/turnqey/collection", {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id }),
+    });
     const body = await reply.json();
     if (body.reconnectRequired) window.conn.requireReconnect();
     return body;
@@ -277,7 +279,7 @@ describe("turnqey: revoked at the source, then reconnect", () => {
 
     // 2. The source platform revokes (the demo control stands in for it).
     const revoked = await fetch(`${server.appOrigin}/api/turnqey/revoke`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ collection }),
+      method: "POST", headers: { "content-type": "application/json", cookie: server.signIn() }, body: JSON.stringify({ collection }),
     });
     assert.equal(revoked.status, 200);
     assert.deepEqual(turnqey.collection(collection).connections, [{ platform: "coinbase", status: "revoked" }]);

@@ -5,11 +5,19 @@
 // Afterwards the backend reads the collection from Turnqey's API to learn whether the connection
 // is still active (the source platform can revoke or expire it: the app then offers a reconnect).
 //
-//   POST /api/turnqey/checksum   { client, platform, identity, collection?, state } -> { checksum }
-//   GET  /api/turnqey/collection?id=…[&client=…]   -> Turnqey's collection + { reconnectRequired }
-//   POST /api/turnqey/revoke     { collection, client? }  (demo control: the source platform revokes)
+//   POST /api/turnqey/checksum     { client, platform, identity, collection?, state } -> { checksum }
+//   POST /api/turnqey/collection   { id, client? }  -> Turnqey's collection + { reconnectRequired }
+//   POST /api/turnqey/revoke       { collection, client? }  (demo control: the source platform revokes)
+//
+// What each route checks, and why. Every route first passes `jsonRoute` (www/lib/http.mjs: POST,
+// JSON, the app's own origin, a signed-in user, a bounded body). Then:
+// - checksum: only for a client this app owns, only the fields Turnqey signs, and only for the
+//   signed-in user's identity (403 otherwise): a checksum for another identity would let a
+//   user link accounts into someone else's records.
+// - collection, revoke: only the signed-in user's own collections; another user's is "not
+//   found" (404), as an unknown one, so that ids cannot be probed.
 import { createHmac } from "node:crypto";
-import { readJson, sendJson } from "../lib/http.mjs";
+import { jsonRoute, sendJson } from "../lib/http.mjs";
 
 /**
  * The checksum of an authorization request: lower-case hex HMAC-SHA256 with the client's secret
@@ -24,21 +32,20 @@ export function turnqeyChecksum(secret, { client, platform, collection, state, i
 }
 
 const ALLOWED_FIELDS = new Set(["client", "platform", "identity", "collection", "state"]);
-// JSON bodies only: a cross-site form cannot send one without a CORS preflight, which these
-// routes do not answer.
-const isJson = (req) => /^application\/json\b/i.test(req.headers["content-type"] ?? "");
-const notJson = (res) => sendJson(res, 415, { error: "invalid_request", error_description: "content-type must be application/json" });
 const isText = (value) => typeof value === "string" && value.length > 0 && value.length <= 512;
 
 /**
  * - `apiBase`: Turnqey's API origin (e.g. https://api.turnqey.xyz).
  * - `clients`: `{ [clientId]: secret }`, the Turnqey clients this app owns. Keep the secrets in
  *   your server's configuration, never in front-end code.
- * - `identityOf(req)`: the signed-in user's partner-side identity. A checksum is only made for
- *   that identity: otherwise a user could link accounts into someone else's records.
+ * - `appOrigin`: the origin of the app's pages, the only one that may call these routes.
+ * - `identityOf(req)`: the signed-in user's partner-side identity (null when nobody is). A
+ *   checksum is only made for that identity: otherwise a user could link accounts into someone
+ *   else's records.
  * - `log` (optional): an array that receives what the checksum route saw (the demo's tests read it).
  */
-export function createTurnqeyBackend({ apiBase, clients, identityOf, log }) {
+export function createTurnqeyBackend({ apiBase, clients, appOrigin, identityOf, log }) {
+  const route = (handler) => jsonRoute({ appOrigin, identityOf }, handler);
   const owned = (client) => typeof client === "string" && Object.hasOwn(clients, client);
 
   /** Call Turnqey's collections API with a client's own secret. */
@@ -60,27 +67,21 @@ export function createTurnqeyBackend({ apiBase, clients, identityOf, log }) {
   }
 
   /** Answer a collection only to the user it belongs to, and whether the app should offer a reconnect. */
-  function answerCollection(req, res, { status, body }) {
+  function answerCollection(res, user, { status, body }) {
     if (status !== 200) return sendJson(res, status === 404 ? 404 : 502, { error: status === 404 ? "not_found" : "upstream_error" });
-    if (body.identity !== identityOf(req)) return sendJson(res, 404, { error: "not_found" });
+    if (body.identity !== user) return sendJson(res, 404, { error: "not_found" });
     const reconnectRequired = body.connections.some((c) => c.status !== "active");
     sendJson(res, 200, { ...body, reconnectRequired });
   }
 
   return {
-    async checksum(req, res) {
-      if (req.method !== "POST") return sendJson(res, 405, { error: "method_not_allowed" }, { allow: "POST" });
-      if (!isJson(req)) return notJson(res);
-      const body = await readJson(req);
+    checksum: route(async ({ res, body, user }) => {
       const entry = { body, status: 400 };
       log?.push(entry);
       const reply = (status, json) => {
         entry.status = status;
         sendJson(res, status, json);
       };
-      if (!body || typeof body !== "object" || Array.isArray(body)) {
-        return reply(400, { error: "invalid_request", error_description: "a JSON object is required" });
-      }
       const extra = Object.keys(body).filter((key) => !ALLOWED_FIELDS.has(key));
       if (extra.length) return reply(400, { error: "invalid_request", error_description: `unexpected field: ${extra.join(", ")}` });
       const { client, platform, identity, collection, state } = body;
@@ -88,32 +89,26 @@ export function createTurnqeyBackend({ apiBase, clients, identityOf, log }) {
       if (collection !== undefined && !isText(collection)) missing.push("collection");
       if (missing.length) return reply(400, { error: "invalid_request", error_description: `missing or invalid: ${missing.join(", ")}` });
       if (!owned(client)) return reply(403, { error: "unknown_client", error_description: "this app does not own that client" });
-      if (identity !== identityOf(req)) return reply(403, { error: "forbidden", error_description: "not the signed-in user" });
+      if (identity !== user) return reply(403, { error: "forbidden", error_description: "not the signed-in user" });
       reply(200, { checksum: turnqeyChecksum(clients[client], { client, platform, collection, state, identity }) });
-    },
+    }),
 
-    async collection(req, res) {
-      if (req.method !== "GET") return sendJson(res, 405, { error: "method_not_allowed" }, { allow: "GET" });
-      const query = new URL(req.url, "http://x").searchParams;
-      const id = query.get("id");
-      const client = query.get("client") ?? undefined;
+    collection: route(async ({ res, body, user }) => {
+      const { id, client } = body;
       if (!isText(id)) return sendJson(res, 400, { error: "invalid_request", error_description: "id is required" });
       if (client !== undefined && !owned(client)) return sendJson(res, 403, { error: "unknown_client" });
-      answerCollection(req, res, await findCollection(id, client));
-    },
+      answerCollection(res, user, await findCollection(id, client));
+    }),
 
     // A demo control, not something an integrator exposes: it stands in for the source platform
     // revoking the authorization, so that the app can be shown learning it and reconnecting.
-    async revoke(req, res) {
-      if (req.method !== "POST") return sendJson(res, 405, { error: "method_not_allowed" }, { allow: "POST" });
-      if (!isJson(req)) return notJson(res);
-      const body = await readJson(req);
-      if (!isText(body?.collection)) return sendJson(res, 400, { error: "invalid_request", error_description: "collection is required" });
+    revoke: route(async ({ res, body, user }) => {
+      if (!isText(body.collection)) return sendJson(res, 400, { error: "invalid_request", error_description: "collection is required" });
       if (body.client !== undefined && !owned(body.client)) return sendJson(res, 403, { error: "unknown_client" });
       const found = await findCollection(body.collection, body.client);
       // Only the user's own collection: read it first, revoke with the client that owns it.
-      if (found.status !== 200 || found.body.identity !== identityOf(req)) return answerCollection(req, res, found);
-      answerCollection(req, res, await turnqey(found.client, body.collection, "/revoke"));
-    },
+      if (found.status !== 200 || found.body.identity !== user) return answerCollection(res, user, found);
+      answerCollection(res, user, await turnqey(found.client, body.collection, "/revoke"));
+    }),
   };
 }

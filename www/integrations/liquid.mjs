@@ -10,12 +10,12 @@ import { verifyRoute } from "../backend/liquid.mjs";
 
 export const name = "liquid";
 
-export async function start({ callbackUrls }) {
+export async function start({ appOrigin, callbackUrls, identityOf }) {
   // Both callback pages are registered with the partner account (and so are its CORS origins).
   const sandbox = await startLiquidSandbox({ returnUrls: [callbackUrls.demo, callbackUrls.test] });
   const verifyLog = [];
   // Server side only: the secret key stays here.
-  const verify = verifyRoute({ baseUrl: sandbox.origin, secretKey: sandbox.secretKey, log: verifyLog });
+  const verify = verifyRoute({ baseUrl: sandbox.origin, secretKey: sandbox.secretKey, appOrigin, identityOf, log: verifyLog });
 
   const base = { kind: "liquid", baseUrl: sandbox.origin, publicApiKey: sandbox.publicApiKey };
   const verifyEndpoint = "/api/liquid/verify";

@@ -11,7 +11,7 @@ import { createTorqueBackend } from "../backend/torque.mjs";
 
 export const name = "torque";
 
-export async function start({ callbackUrls }) {
+export async function start({ appOrigin, callbackUrls, identityOf, demoUser }) {
   // The business key the portal issued to the app; a fresh one per run, known to the sandbox
   // and handed to the backend only.
   const businessKey = `sk_test_${randomBytes(24).toString("base64url")}`;
@@ -36,14 +36,16 @@ export async function start({ callbackUrls }) {
     }
     return fetch(url, init);
   };
-  const backend = createTorqueBackend({ apiBase: sandbox.origin, businessKey, redirectUris, fetch: fetchForBackend });
+  const backend = createTorqueBackend({ apiBase: sandbox.origin, businessKey, redirectUris, appOrigin, identityOf, fetch: fetchForBackend });
 
   const config = (redirectUri) => ({
     kind: "torque",
     sessionEndpoint: "/api/torque/session",
     exchangeEndpoint: "/api/torque/exchange",
     redirectUri,
-    externalUserId: "user-42",
+    // The page may name the user (the backend refuses any other); the backend sends Torque the
+    // signed-in user either way.
+    externalUserId: demoUser,
     scope: ["wallet:read", "transfers:execute"],
   });
   const test = config(callbackUrls.test);
@@ -57,7 +59,7 @@ export async function start({ callbackUrls }) {
       demo: config(callbackUrls.demo),
       test: {
         default: test,
-        // No externalUserId and no scope: Torque's default scopes and a generated user id.
+        // No externalUserId and no scope: Torque's default scopes, the backend's signed-in user.
         minimal: { kind: test.kind, sessionEndpoint: test.sessionEndpoint, exchangeEndpoint: test.exchangeEndpoint, redirectUri: test.redirectUri },
       },
     },

@@ -19,11 +19,11 @@ import { createTurnqeyBackend } from "../backend/turnqey.mjs";
 
 export const name = "turnqey";
 
-/** The demo's signed-in user, as the app's backend knows them. */
-const IDENTITY = "user-42";
 const PLATFORM = "coinbase";
 
-export async function start({ callbackUrls }) {
+export async function start({ appOrigin, callbackUrls, identityOf, demoUser }) {
+  // The demo's signed-in user is the Turnqey identity its pages connect for.
+  const IDENTITY = demoUser;
   const clients = [
     { id: "demo-client", secret: randomBytes(32).toString("hex"), returnUrl: callbackUrls.demo },
     { id: "test-client", secret: randomBytes(32).toString("hex"), returnUrl: callbackUrls.test },
@@ -33,7 +33,8 @@ export async function start({ callbackUrls }) {
   const backend = createTurnqeyBackend({
     apiBase: sandbox.origin,
     clients: Object.fromEntries(clients.map((c) => [c.id, c.secret])),
-    identityOf: () => IDENTITY, // the demo has one user; a real app reads its session here
+    appOrigin,
+    identityOf, // the app's session: who is signed in
     log: checksumLog,
   });
   const existingCollection = sandbox.createCollection({ client: "test-client", identity: IDENTITY, platforms: ["gemini"] });

@@ -78,6 +78,10 @@ const show = {
 };
 const state = {};
 
+/** A call to the app's own backend: every route takes a JSON POST from this origin only. */
+const postJson = (path, body, headers = {}) =>
+  fetch(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
 async function main() {
   const [config] = await Promise.all([fetch("/config.json").then((r) => r.json()), init()]);
   const { issuer, clientId, redirectUri, authorizationEndpoint } = config.oidc;
@@ -127,7 +131,7 @@ async function main() {
   action("oidc", "token").addEventListener("click", () => run("oidc", async () => note("oidc", `accessToken(): ${masked(await oidc.accessToken())}`)));
   action("oidc", "refresh").addEventListener("click", () => run("oidc", async () => { await oidc.refresh(); note("oidc", "Refreshed: a new access token and a rotated refresh token."); }));
   action("oidc", "revoke").addEventListener("click", async () => {
-    await fetch("/api/demo/oidc/revoke", { method: "POST" });
+    await postJson("/api/demo/oidc/revoke", {});
     note("oidc", "The provider revoked the grant. The next refresh finds out, and the button offers Reconnect.");
   });
   action("oidc", "disconnect").addEventListener("click", () => {
@@ -157,11 +161,11 @@ async function main() {
 
   // Turnqey: revocation at the source, learned by the app's backend, then one clear reconnect.
   action("turnqey", "revoke").addEventListener("click", async () => {
-    await fetch("/api/turnqey/revoke", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ collection: state.collection }) });
+    await postJson("/api/turnqey/revoke", { collection: state.collection });
     note("turnqey", "The exchange revoked Turnqey's access. Check with Turnqey to find out.");
   });
   action("turnqey", "check").addEventListener("click", async () => {
-    const answer = await fetch(`/api/turnqey/collection?id=${encodeURIComponent(state.collection ?? "")}`).then((r) => r.json());
+    const answer = await postJson("/api/turnqey/collection", { id: state.collection ?? "" }).then((r) => r.json());
     const revoked = answer.reconnectRequired || answer.connections?.some((c) => c.status !== "active");
     field("turnqey", "status").textContent = revoked ? "revoked" : "active";
     if (revoked) {
