@@ -225,6 +225,26 @@ mod tests {
         assert_eq!(code_of("https://c/cb?error=x&error=y").unwrap_err().code(), ErrorCode::DuplicateParameter);
     }
 
+    /// Hostile input is read in linear time (`O(n log n)` for the duplicate check): a callback
+    /// with 50,000 distinct parameters took seconds when every name was compared with every
+    /// other; now it is read like any other (no timing asserted: the fuzz targets' timeouts
+    /// catch a slow path).
+    #[test]
+    fn many_parameters_are_read_in_linear_time() {
+        let mut url = alloc::string::String::from("https://app.example/cb?code=c&state=af0ifjsldkj");
+        for index in 0..50_000u64 {
+            url.push_str("&p");
+            crate::encoding::push_decimal(&mut url, index);
+            url.push_str("=v");
+        }
+        let callback = parse_callback(&url, &CallbackExpectation { issuer: None, ..expect() }).unwrap();
+        assert_eq!(callback.params().len(), 50_002);
+        url.push_str("&p49999=again");
+        let error = parse_callback(&url, &CallbackExpectation { issuer: None, ..expect() }).unwrap_err();
+        assert_eq!(error.code(), ErrorCode::DuplicateParameter);
+        assert!(error.message().contains("\"p49999\""), "{}", error.message());
+    }
+
     #[test]
     fn authorization_error_carries_provider_fields() {
         let error =
