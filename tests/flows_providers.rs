@@ -347,18 +347,18 @@ fn liquid_return_url_deny_is_authorization_error_access_denied() {
     assert_eq!(error.provider().map(|p| p.error.as_str()), Some("access_denied"));
 }
 
+/// A closed window says nothing about consent: without a return page, the app's backend must
+/// confirm the session. Such a config is refused before any window opens or request is sent
+/// (it used to resolve as connected when the user closed the window without approving).
 #[test]
-fn liquid_without_verify_endpoint_approve_and_close_gives_the_session_with_no_backend_check() {
+fn liquid_without_return_url_or_verify_endpoint_is_refused_before_anything_opens() {
     let config = format!(r#"{{"kind":"liquid","baseUrl":"{LIQUID}","publicApiKey":"pk_test_1"}}"#);
-    let (mut sim, liquid, conn) = liquid_setup(&config);
-    let (call, popup) = popup_until_provider(&mut sim, conn);
-    let url = sim.popups[popup].location.clone();
-    liquid.borrow_mut().approve(&url);
-    sim.user_closes(popup);
-    sim.advance(2_000.0);
-    let result = sim.result(call);
-    assert_eq!(text_at(&result, "session.sessionId").as_deref(), Some("ls-0001"));
-    assert_eq!(liquid.borrow().verify_requests, 0);
+    let error = oauth_connect::config::ConnectConfig::parse(&oauth_connect::json::parse_object(&config).unwrap()).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::InvalidConfig);
+    assert!(error.message().contains("verifyEndpoint is required without returnUrl"), "{}", error.message());
+    // With a return page, the page's message (checked against Liquid's answer) decides.
+    let with_return = format!(r#"{{"kind":"liquid","baseUrl":"{LIQUID}","publicApiKey":"pk_test_1","returnUrl":"{CALLBACK}"}}"#);
+    assert!(oauth_connect::config::ConnectConfig::parse(&oauth_connect::json::parse_object(&with_return).unwrap()).is_ok());
 }
 
 #[test]

@@ -39,12 +39,19 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> LiquidConfig {
     if !public_api_key.starts_with("pk_") {
         read.invalid("publicApiKey must be the public key (pk_...)");
     }
-    LiquidConfig {
+    let config = LiquidConfig {
         base_url: String::from(crate::encoding::trim_end_byte(read.url("baseUrl", UrlField::Optional).as_deref().unwrap_or(LIQUID_DEFAULT_BASE_URL), b'/')),
         public_api_key,
         return_url: read.url("returnUrl", UrlField::Optional),
         verify_endpoint: read.url("verifyEndpoint", UrlField::Backend),
+    };
+    // Without a return page the flow ends when the user closes the window, which says nothing
+    // about consent: only the app's backend, asking Liquid, can tell an approved session from
+    // one the user walked away from.
+    if config.return_url.is_none() && config.verify_endpoint.is_none() {
+        read.invalid("verifyEndpoint is required without returnUrl: a closed window does not say the user approved");
     }
+    config
 }
 
 pub const RESPONSE_PARAMS: &[&str] = &["session_id"];

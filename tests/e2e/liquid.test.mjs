@@ -198,18 +198,19 @@ describe("liquid popup flow", () => {
     assert.equal(liquid.session(sessionId).approved, false);
   });
 
-  test("without verifyEndpoint: approve and close gives the session, with no backend check", { timeout: 40_000 }, async (t) => {
-    const app = await openLiquidApp(t, "noVerify", { timeoutMs: 30_000 });
-    const { popup, sessionId, shownAt } = await startLiquidPopup(app.page);
-    await popup.click("#approve");
-    await popup.waitForSelector("#done");
-    await closeAfterReading(popup, shownAt);
-    const { result, error } = await outcome(app.page);
-    assert.equal(error, undefined, error?.text);
-    await assertConnected(app, result, sessionId);
-    assert.equal(result.exchange, undefined);
-    assert.deepEqual(liquid.verifyLog, []);
-    assert.deepEqual(liquid.stats.accountsRequests, []);
+  test("without returnUrl or verifyEndpoint: the config is refused (invalid_config) before any window or request", { timeout: 20_000 }, async (t) => {
+    // A closed window says nothing about consent; this config used to resolve as connected when
+    // the user closed the window without approving.
+    const context = await newContext(browser, t);
+    liquid.resetStats();
+    const app = await openApp(context, server, { kind: "liquid", variant: "noVerify" }, { waitReady: false });
+    await app.page.waitForSelector("body[data-ready]", { state: "attached" });
+    assert.equal(await app.page.getAttribute("body", "data-ready"), "error");
+    const { error } = await outcome(app.page);
+    assert.equal(error?.code, "invalid_config");
+    assert.match(error.text, /verifyEndpoint is required without returnUrl/);
+    assert.deepEqual(liquid.stats.sessionRequests, []);
+    assert.equal(context.pages().length, 1, "no window opened");
   });
 
   test("Liquid's pages send COOP: the return-URL flow still succeeds, never reported as closed", { timeout: 40_000 }, async (t) => {

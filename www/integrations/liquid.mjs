@@ -4,7 +4,7 @@
 // Test configs (`/test/app.html?kind=liquid&variant=…`):
 //   default    the close-the-window ending, the backend confirms the session
 //   returnUrl  the sandbox redirects the popup (or the page) to /test/callback
-//   noVerify   the close-the-window ending, no backend check
+//   noVerify   neither returnUrl nor verifyEndpoint: a config the library refuses (invalid_config)
 import { startLiquidSandbox } from "../sandboxes/liquid.mjs";
 import { verifyRoute } from "../backend/liquid.mjs";
 
