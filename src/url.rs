@@ -81,7 +81,7 @@ impl<'a> WebUrl<'a> {
         }
         // The browser resolves `.` and `..` segments (`%2e` counts as a dot): a path holding
         // one is not the path it requests.
-        if path.split('/').any(is_dot_segment) {
+        if path.as_bytes().split(|&byte| byte == b'/').any(is_dot_segment) {
             return Err(UrlProblem::BadCharacter);
         }
         if authority.contains('@') {
@@ -168,21 +168,45 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> 
 /// - a label starting `xn--` is punycode, which the browser decodes and checks against the
 ///   IDNA tables (and refuses when they fail): not done here, so refused.
 fn reads_as_written(host: &str) -> bool {
-    let labels = || host.split('.');
-    if labels().any(|label| label.len() >= 4 && label[..4].eq_ignore_ascii_case("xn--")) {
-        return false;
+    // One pass over the labels (a byte loop: `split` and `rsplit` would bring core's searchers):
+    // the number of labels, whether each is canonical decimal 0-255, whether any is punycode;
+    // `last` is where the last label starts, a trailing dot's empty one aside.
+    let bytes = host.as_bytes();
+    let trimmed = if bytes.last() == Some(&b'.') { &bytes[..bytes.len() - 1] } else { bytes };
+    let (mut labels, mut all_octets, mut start, mut last) = (0, true, 0, 0);
+    for end in 0..=bytes.len() {
+        if end < bytes.len() && bytes[end] != b'.' {
+            continue;
+        }
+        let label = &bytes[start..end];
+        if label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--") {
+            return false;
+        }
+        all_octets &= is_octet(label);
+        if end <= trimmed.len() {
+            last = start;
+        }
+        labels += 1;
+        start = end + 1;
     }
-    // The last label, a trailing dot's empty one aside.
-    let last = host.strip_suffix('.').unwrap_or(host).rsplit('.').next().unwrap_or("");
-    let hex = last.strip_prefix("0x").or_else(|| last.strip_prefix("0X"));
-    let ends_in_a_number = (!last.is_empty() && all_bytes(last, |b| b.is_ascii_digit())) || hex.is_some_and(|digits| all_bytes(digits, |b| b.is_ascii_hexdigit()));
-    if !ends_in_a_number {
-        return true;
+    let last = &trimmed[last.min(trimmed.len())..];
+    let hex = match last {
+        [b'0', b'x' | b'X', digits @ ..] => Some(digits),
+        _ => None,
+    };
+    let ends_in_a_number = (!last.is_empty() && last.iter().all(u8::is_ascii_digit)) || hex.is_some_and(|digits| digits.iter().all(u8::is_ascii_hexdigit));
+    !ends_in_a_number || (labels == 4 && all_octets)
+}
+
+/// `0` to `255` in decimal, without a leading zero.
+fn is_octet(label: &[u8]) -> bool {
+    match label {
+        [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] if rest.len() <= 2 && rest.iter().all(u8::is_ascii_digit) => {
+            label.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= 255
+        }
+        _ => false,
     }
-    labels().count() == 4
-        && labels().all(|label| {
-            !label.is_empty() && label.len() <= 3 && (label == "0" || !label.starts_with('0')) && crate::encoding::parse_decimal(label).is_some_and(|n| n <= 255)
-        })
 }
 
 /// Whether every byte of `text` passes `test`: one loop for every check of this module.
@@ -192,13 +216,19 @@ fn all_bytes(text: &str, test: fn(u8) -> bool) -> bool {
 }
 
 /// `.` or `..`, a dot also written `%2e` ([URL Standard](https://url.spec.whatwg.org/#single-dot-path-segment)).
-fn is_dot_segment(segment: &str) -> bool {
-    let rest = segment.strip_prefix('.').or_else(|| segment.get(..3).filter(|s| s.eq_ignore_ascii_case("%2e")).map(|_| &segment[3..]));
-    match rest {
-        Some("") => true,
-        Some(rest) => rest == "." || rest.eq_ignore_ascii_case("%2e"),
-        None => false,
+fn is_dot_segment(segment: &[u8]) -> bool {
+    // Each dot is `.` or `%2e`: one or two of them, nothing else.
+    let mut rest = segment;
+    let mut dots = 0;
+    while !rest.is_empty() {
+        rest = match rest {
+            [b'.', after @ ..] => after,
+            [b'%', b'2', b'e' | b'E', after @ ..] => after,
+            _ => return false,
+        };
+        dots += 1;
     }
+    dots == 1 || dots == 2
 }
 
 /// Bytes a path may hold that the browser keeps as written: unreserved, sub-delims, `:@/%`.
