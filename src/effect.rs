@@ -119,6 +119,9 @@ pub enum Source {
 
 /// What the core asks the runner to do. Each is one browser call.
 #[derive(Debug, Clone, PartialEq)]
+// A tag byte of its own (no niche in a `String`'s capacity): every effect made, matched and
+// dropped is then a byte store or a `br_table` on it. 256 bytes less wasm (2026-12-01).
+#[repr(u8)]
 pub enum Effect {
     /// `window.open("", "_blank", features)`, then write `title` into the blank page. Answer
     /// at once: `WindowOpened` or `WindowBlocked`.
@@ -204,6 +207,8 @@ pub enum Call {
 
 /// What happened: the app's calls and the browser's answers.
 #[derive(Debug, Clone, PartialEq)]
+// A tag byte of its own, as `Effect`: 250 bytes less wasm in decoding and dispatch.
+#[repr(u8)]
 pub enum Event {
     /// `new Connect(config)`: `config` is the app's object as JSON (functions left out). Answered
     /// by `Resolve`/`Reject` of `call` before the constructor returns.

@@ -33,18 +33,16 @@ pub const CHANNEL_NAME: &str = "oauth-connect";
 /// A redirect flow's transaction, as read back from `sessionStorage` on the callback page.
 /// Stored as JSON: `{ state, verifier, nonce?, createdAt, returnTo?, tokenEndpoint?, config }`
 /// where `config` is the app's config without its functions.
+/// It is read back as the flow had it, ready for its completion: what it made first (state,
+/// verifier, nonce) and what it learned preparing (the token endpoint found by OIDC discovery,
+/// Liquid's session; the URL is not kept).
 pub struct Transaction {
-    pub state: String,
-    pub verifier: crate::pkce::PkceVerifier,
-    pub nonce: Option<String>,
+    pub pending: crate::providers::Pending,
+    pub prepared: crate::providers::Prepared,
     pub created_at_ms: f64,
     pub return_to: Option<String>,
-    /// The token endpoint found by OIDC discovery when the flow started.
-    pub token_endpoint: Option<String>,
     /// The app's config, validated again before use.
     pub config: Vec<(String, Value)>,
-    /// Liquid: the session the flow made (id, secret).
-    pub liquid_session: Option<(String, crate::secret::Secret)>,
 }
 
 /// A stored transaction that cannot be read back.
@@ -69,13 +67,19 @@ impl Transaction {
         let return_to = read.opt("returnTo");
         let token_endpoint = read.opt("tokenEndpoint");
         let liquid_session = match (read.opt("liquidSessionId"), read.opt("liquidSessionSecret")) {
-            (Some(id), Some(secret)) => Some((id, crate::secret::Secret::new(secret))),
+            (Some(id), Some(secret)) => Some(crate::providers::LiquidSession { id, secret: crate::secret::Secret::new(secret) }),
             _ => None,
         };
         read.finish(())?;
         // Without a verifier a problem was kept above, so this error is never the one returned.
         let verifier = verifier.ok_or_else(|| ConnectError::new(code, DAMAGED))?;
-        Ok(Transaction { state, verifier, nonce, created_at_ms, return_to, token_endpoint, config, liquid_session })
+        Ok(Transaction {
+            pending: crate::providers::Pending { state, verifier, nonce },
+            prepared: crate::providers::Prepared { url: String::new(), token_endpoint, liquid_session },
+            created_at_ms,
+            return_to,
+            config,
+        })
     }
 
     pub fn is_expired(&self, now_ms: f64) -> bool {

@@ -57,7 +57,7 @@ pub enum Decoded {
     Unreadable,
 }
 
-/// The fields of one event, after its kind; a field past the end reads as absent.
+/// One event's array, its kind first; a field past the end reads as absent.
 struct EventFields(Vec<Value>);
 
 // The readers stay out of line: inlined at decode_event's ~50 call sites they cost about 330
@@ -124,28 +124,28 @@ impl EventFields {
 
 /// Read one event (the table at the top of this file).
 pub fn decode_event(json: &str) -> Decoded {
-    let Ok(Value::List(mut items)) = crate::json::parse(json) else { return Decoded::Unreadable };
+    let Ok(Value::List(items)) = crate::json::parse(json) else { return Decoded::Unreadable };
     let kind = match items.first() {
         Some(Value::Number(kind)) if *kind >= 0.0 => *kind as u32,
         _ => return Decoded::Nothing,
     };
-    items.remove(0);
+    // The fields are read where they are, after the kind: index 1 is the first.
     let f = EventFields(items);
     let event = match kind {
-        0 => Event::NewConnect { call: f.id(0), connection: f.id(1), config: f.json(2) },
+        0 => Event::NewConnect { call: f.id(1), connection: f.id(2), config: f.json(3) },
         1 => {
-            let what = match f.at(2) {
+            let what = match f.at(3) {
                 Value::Number(op) => match *op as u32 {
                     0 => Call::Popup(PopupOptions {
-                        screen: f.screen(3),
-                        aborted: f.flag(4),
-                        window: match f.at(5) {
+                        screen: f.screen(4),
+                        aborted: f.flag(5),
+                        window: match f.at(6) {
                             Value::Bool(given) => Some(*given),
                             _ => None,
                         },
-                        timeout_ms: f.value(6),
+                        timeout_ms: f.value(7),
                     }),
-                    1 => Call::Redirect { return_to: f.value(3) },
+                    1 => Call::Redirect { return_to: f.value(4) },
                     2 => Call::AccessToken,
                     3 => Call::Refresh,
                     4 => Call::RequireReconnect,
@@ -154,36 +154,36 @@ pub fn decode_event(json: &str) -> Decoded {
                 },
                 _ => return Decoded::Nothing,
             };
-            Event::Call { call: f.id(0), connection: f.id(1), what }
+            Event::Call { call: f.id(1), connection: f.id(2), what }
         }
-        2 => Event::Aborted { call: f.id(0) },
+        2 => Event::Aborted { call: f.id(1) },
         3 => {
-            let href = f.text(1);
-            let url = match f.at(3) {
+            let href = f.text(2);
+            let url = match f.at(4) {
                 Value::Text(url) => url.clone(),
                 Value::Absent | Value::Other => href.clone(),
                 _ => {
                     return Decoded::Refused(Effect::Reject {
-                        call: f.id(0),
+                        call: f.id(1),
                         error: ConnectError::new(ErrorCode::InvalidCallback, "the callback URL must be a string"),
                     })
                 }
             };
-            Event::HandleCallback { call: f.id(0), url, href, has_opener: f.flag(2) }
+            Event::HandleCallback { call: f.id(1), url, href, has_opener: f.flag(3) }
         }
-        4 => Event::WindowOpened { window: f.id(0), closed: f.flag(1) },
-        5 => Event::WindowBlocked { window: f.id(0) },
-        6 => Event::WindowState { window: f.id(0), closed: f.flag(1), foreign: f.flag(2), opener_focused: f.flag(3) },
+        4 => Event::WindowOpened { window: f.id(1), closed: f.flag(2) },
+        5 => Event::WindowBlocked { window: f.id(1) },
+        6 => Event::WindowState { window: f.id(1), closed: f.flag(2), foreign: f.flag(3), opener_focused: f.flag(4) },
         7 => Event::Http {
-            request: f.id(0),
-            answer: match f.at(1) {
-                Value::Number(_) => HttpAnswer::Response { status: f.id(1).min(999) as u16, body: f.text(2) },
+            request: f.id(1),
+            answer: match f.at(2) {
+                Value::Number(_) => HttpAnswer::Response { status: f.id(2).min(999) as u16, body: f.text(3) },
                 _ => HttpAnswer::Failed,
             },
         },
         8 => {
             let mut entries = Vec::new();
-            if let Value::List(items) = f.at(1) {
+            if let Value::List(items) = f.at(2) {
                 for item in items {
                     if let Value::List(pair) = item {
                         if let [Value::Text(key), Value::Text(value)] = pair.as_slice() {
@@ -192,25 +192,25 @@ pub fn decode_event(json: &str) -> Decoded {
                     }
                 }
             }
-            Event::StorageEntries { read: f.id(0), entries }
+            Event::StorageEntries { read: f.id(1), entries }
         }
-        9 => Event::LockGranted { lock: f.id(0) },
-        10 => Event::TimerFired { timer: f.id(0) },
-        11 => Event::WindowMessage { origin: f.text(0), data: f.string(1) },
-        12 => Event::ChannelMessage { data: f.string(0) },
+        9 => Event::LockGranted { lock: f.id(1) },
+        10 => Event::TimerFired { timer: f.id(1) },
+        11 => Event::WindowMessage { origin: f.text(1), data: f.string(2) },
+        12 => Event::ChannelMessage { data: f.string(1) },
         13 => Event::MountButton {
-            call: f.id(0),
-            button: f.id(1),
-            connection: f.id(2),
-            options: f.json(3),
-            in_app_browser: crate::button_state::is_in_app_browser(&f.text(4)),
-            return_to: f.text(5),
+            call: f.id(1),
+            button: f.id(2),
+            connection: f.id(3),
+            options: f.json(4),
+            in_app_browser: crate::button_state::is_in_app_browser(&f.text(5)),
+            return_to: f.text(6),
         },
-        14 => Event::ButtonClicked { button: f.id(0), screen: f.screen(1) },
-        15 => Event::CancelClicked { button: f.id(0) },
-        16 => Event::SetButtonState { call: f.id(0), button: f.id(1), state: f.text(2) },
-        17 => Event::DestroyButton { button: f.id(0) },
-        18 => Event::DropConnection { connection: f.id(0) },
+        14 => Event::ButtonClicked { button: f.id(1), screen: f.screen(2) },
+        15 => Event::CancelClicked { button: f.id(1) },
+        16 => Event::SetButtonState { call: f.id(1), button: f.id(2), state: f.text(3) },
+        17 => Event::DestroyButton { button: f.id(1) },
+        18 => Event::DropConnection { connection: f.id(1) },
         _ => return Decoded::Nothing,
     };
     Decoded::Event(event)
@@ -251,36 +251,34 @@ pub fn encode_effects(effects: &[Effect]) -> String {
 }
 
 /// One effect as `[kind, ...fields]`: the kind is the variant's place in [`Effect`], the
-/// fields are those written after it here, in this order.
+/// fields are those written after it here, in this order. Effects of the same shape share an
+/// arm (one writer per shape rather than one per kind). Out of line: inlined into the loop of
+/// `encode_effects` (and with it into `tab_handle`) it cost 339 bytes more (2026-12-01).
+#[inline(never)]
 fn encode_effect(w: &mut JsonWriter<'_>, effect: &Effect) {
     w.begin_array();
+    w.integer(effect_kind(effect));
     match effect {
         Effect::OpenWindow { window, features, title } => {
-            w.integer(0);
             w.integer(u64::from(*window));
             w.string(features);
             w.string(title);
         }
-        Effect::AdoptWindow { window, call } => {
-            w.integer(1);
-            w.integer(u64::from(*window));
-            w.integer(u64::from(*call));
+        Effect::AdoptWindow { window: first, call: second } | Effect::StartTimer { timer: first, ms: second } => {
+            w.integer(u64::from(*first));
+            w.integer(u64::from(*second));
         }
-        Effect::NavigateWindow { window, url } => {
-            w.integer(2);
-            w.integer(u64::from(*window));
-            w.string(url);
+        Effect::NavigateWindow { window: id, url: text } | Effect::RequestLock { lock: id, name: text } => {
+            w.integer(u64::from(*id));
+            w.string(text);
         }
-        Effect::PollWindow { window } => {
-            w.integer(3);
-            w.integer(u64::from(*window));
-        }
-        Effect::CloseWindow { window } => {
-            w.integer(4);
-            w.integer(u64::from(*window));
-        }
+        Effect::PollWindow { window: id }
+        | Effect::CloseWindow { window: id }
+        | Effect::ReleaseLock { lock: id }
+        | Effect::CancelTimer { timer: id }
+        | Effect::CreateButton { button: id }
+        | Effect::RemoveButton { button: id } => w.integer(u64::from(*id)),
         Effect::Fetch(request) => {
-            w.integer(5);
             w.integer(u64::from(request.id));
             w.string(request.method);
             w.string(&request.url);
@@ -290,77 +288,32 @@ fn encode_effect(w: &mut JsonWriter<'_>, effect: &Effect) {
             }
         }
         Effect::ReadStorage { read, area, prefix } => {
-            w.integer(6);
             w.integer(u64::from(*read));
             w.integer(*area as u64);
             w.string(prefix);
         }
         Effect::WriteStorage { area, key, value } => {
-            w.integer(7);
             w.integer(*area as u64);
             w.string(key);
             w.string(value);
         }
         Effect::RemoveStorage { area, key } => {
-            w.integer(8);
             w.integer(*area as u64);
             w.string(key);
         }
-        Effect::Listen(source) => {
-            w.integer(9);
-            w.integer(*source as u64);
-        }
-        Effect::Unlisten(source) => {
-            w.integer(10);
-            w.integer(*source as u64);
-        }
-        Effect::Broadcast { message } => {
-            w.integer(11);
-            w.raw(message);
-        }
-        Effect::PostToOpener { message } => {
-            w.integer(12);
-            w.raw(message);
-        }
-        Effect::CloseSelf => w.integer(13),
-        Effect::RequestLock { lock, name } => {
-            w.integer(14);
-            w.integer(u64::from(*lock));
-            w.string(name);
-        }
-        Effect::ReleaseLock { lock } => {
-            w.integer(15);
-            w.integer(u64::from(*lock));
-        }
-        Effect::StartTimer { timer, ms } => {
-            w.integer(16);
-            w.integer(u64::from(*timer));
-            w.integer(u64::from(*ms));
-        }
-        Effect::CancelTimer { timer } => {
-            w.integer(17);
-            w.integer(u64::from(*timer));
-        }
-        Effect::ReplaceUrl { url } => {
-            w.integer(18);
-            w.string(url);
-        }
-        Effect::NavigateSelf { url } => {
-            w.integer(19);
-            w.string(url);
-        }
+        Effect::Listen(source) | Effect::Unlisten(source) => w.integer(*source as u64),
+        Effect::Broadcast { message } | Effect::PostToOpener { message } => w.raw(message),
+        Effect::CloseSelf => {}
+        Effect::ReplaceUrl { url } | Effect::NavigateSelf { url } => w.string(url),
         Effect::Resolve { call, json } => {
-            w.integer(20);
             w.integer(u64::from(*call));
             w.raw(json);
         }
         Effect::Reject { call, error } => {
-            w.integer(21);
             w.integer(u64::from(*call));
             write_error(w, error);
         }
         Effect::Emit { to, name, meta } => {
-            w.integer(22);
             let (to, id) = match to {
                 Listener::Connection(id) => (0, id),
                 Listener::Call(id) => (1, id),
@@ -383,12 +336,7 @@ fn encode_effect(w: &mut JsonWriter<'_>, effect: &Effect) {
             }
             w.end_object();
         }
-        Effect::CreateButton { button } => {
-            w.integer(23);
-            w.integer(u64::from(*button));
-        }
         Effect::Draw { button, drawing } => {
-            w.integer(24);
             w.integer(u64::from(*button));
             w.string(drawing.state);
             w.string(&drawing.label);
@@ -400,7 +348,6 @@ fn encode_effect(w: &mut JsonWriter<'_>, effect: &Effect) {
         }
         Effect::CallButton { button, callback, json, error } => {
             // The value, or `null` and the error, or neither.
-            w.integer(25);
             w.integer(u64::from(*button));
             w.string(callback.as_str());
             if let Some(json) = json {
@@ -413,12 +360,41 @@ fn encode_effect(w: &mut JsonWriter<'_>, effect: &Effect) {
                 write_error(w, error);
             }
         }
-        Effect::RemoveButton { button } => {
-            w.integer(26);
-            w.integer(u64::from(*button));
-        }
     }
     w.end_array();
+}
+
+/// The kind an effect crosses as: its variant's place in [`Effect`].
+fn effect_kind(effect: &Effect) -> u64 {
+    match effect {
+        Effect::OpenWindow { .. } => 0,
+        Effect::AdoptWindow { .. } => 1,
+        Effect::NavigateWindow { .. } => 2,
+        Effect::PollWindow { .. } => 3,
+        Effect::CloseWindow { .. } => 4,
+        Effect::Fetch(_) => 5,
+        Effect::ReadStorage { .. } => 6,
+        Effect::WriteStorage { .. } => 7,
+        Effect::RemoveStorage { .. } => 8,
+        Effect::Listen(_) => 9,
+        Effect::Unlisten(_) => 10,
+        Effect::Broadcast { .. } => 11,
+        Effect::PostToOpener { .. } => 12,
+        Effect::CloseSelf => 13,
+        Effect::RequestLock { .. } => 14,
+        Effect::ReleaseLock { .. } => 15,
+        Effect::StartTimer { .. } => 16,
+        Effect::CancelTimer { .. } => 17,
+        Effect::ReplaceUrl { .. } => 18,
+        Effect::NavigateSelf { .. } => 19,
+        Effect::Resolve { .. } => 20,
+        Effect::Reject { .. } => 21,
+        Effect::Emit { .. } => 22,
+        Effect::CreateButton { .. } => 23,
+        Effect::Draw { .. } => 24,
+        Effect::CallButton { .. } => 25,
+        Effect::RemoveButton { .. } => 26,
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! changes (checked after every event), with no polling.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use super::{Caller, Tab};
 use crate::button_state::{click_action, failure_handling, state_for_status, ButtonMode, ButtonState, ClickAction, FailureHandling};
@@ -12,13 +11,20 @@ use crate::effect::{ButtonCallback, Drawing, Effect, Id, PopupOptions};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{opt_string, Fields, Value};
 
+/// `options.labels`' names: first the states' (in the order of [`ButtonState`], whose place
+/// indexes them), then the severed popup's and the Cancel button's.
 const LABEL_NAMES: [&str; 7] = ["idle", "connecting", "connected", "reconnect", "error", "waiting", "cancel"];
+const WAITING: usize = 5;
+const CANCEL: usize = 6;
+
+/// The app's labels, by their place in [`LABEL_NAMES`] (`None`: the default).
+type Labels = [Option<String>; 7];
 
 pub struct Button {
     pub(crate) id: Id,
     pub(crate) connection: Id,
     mode: ButtonMode,
-    labels: Vec<(&'static str, String)>,
+    labels: Labels,
     pub(crate) state: ButtonState,
     /// COOP cut the popup: show "waiting" and a Cancel.
     severed: bool,
@@ -35,26 +41,24 @@ fn invalid(message: &'static str) -> ConnectError {
     ConnectError::new(ErrorCode::InvalidConfig, message)
 }
 
-fn read_options(options: &str) -> Result<(ButtonMode, Vec<(&'static str, String)>)> {
+fn read_options(options: &str) -> Result<(ButtonMode, Labels)> {
     let record = match crate::json::parse(options) {
         Ok(Value::Record(record)) => record,
-        _ => Vec::new(),
+        _ => alloc::vec::Vec::new(),
     };
     let mode = ButtonMode::parse(opt_string(&record, "mode", ErrorCode::InvalidConfig)?.as_deref())
         .ok_or_else(|| invalid("mode must be \"popup\", \"redirect\" or \"auto\""))?;
-    let mut labels = Vec::new();
+    let mut labels = Labels::default();
     if let Some(Value::Record(given)) = record.field("labels") {
-        for name in LABEL_NAMES {
-            if let Some(label) = opt_string(given, name, ErrorCode::InvalidConfig)? {
-                labels.push((name, label));
-            }
+        for (label, name) in labels.iter_mut().zip(LABEL_NAMES) {
+            *label = opt_string(given, name, ErrorCode::InvalidConfig)?;
         }
     }
     Ok((mode, labels))
 }
 
 impl Tab {
-    fn button_index(&self, id: Id) -> Option<usize> {
+    pub(crate) fn button_index(&self, id: Id) -> Option<usize> {
         self.buttons.iter().position(|button| button.id == id)
     }
 
@@ -66,15 +70,16 @@ impl Tab {
             Ok(read) => read,
             Err(error) => return self.reject(call, error),
         };
-        let state = state_for_status(self.status(connection), ButtonState::Idle);
+        let state = state_for_status(self.connect_status(connection), ButtonState::Idle);
         self.buttons.push(Button { id, connection, mode, labels, state, severed: false, flowing: false, in_app_browser, return_to, message: None });
         self.effects.push(Effect::CreateButton { button: id });
         self.draw(self.buttons.len() - 1);
         self.resolve_null(call);
     }
 
-    fn label(button: &Button, name: &str, default: &'static str) -> String {
-        String::from(button.labels.iter().find(|(key, _)| *key == name).map_or(default, |(_, label)| label.as_str()))
+    /// The app's label at `index` of [`LABEL_NAMES`], or `default`.
+    fn label(button: &Button, index: usize, default: &'static str) -> String {
+        String::from(button.labels[index].as_deref().unwrap_or(default))
     }
 
     /// Draw the button at `index`.
@@ -83,7 +88,7 @@ impl Tab {
         let id = button.id;
         let state = button.state;
         let waiting = state == ButtonState::Connecting && button.severed;
-        let label = if waiting { Self::label(button, "waiting", "Waiting for the other window…") } else { Self::label(button, state.as_str(), state.default_label()) };
+        let label = if waiting { Self::label(button, WAITING, "Waiting for the other window…") } else { Self::label(button, state as usize, state.default_label()) };
         let announcement = match (&button.message, waiting) {
             (Some(message), _) => message.as_str(),
             (None, true) => "Waiting for the sign-in window. Press Cancel to stop.",
@@ -94,7 +99,7 @@ impl Tab {
             label,
             busy: state == ButtonState::Connecting,
             inert: state == ButtonState::Connected,
-            cancel_label: Self::label(button, "cancel", "Cancel"),
+            cancel_label: Self::label(button, CANCEL, "Cancel"),
             cancel_shown: waiting,
             announcement: String::from(announcement),
         };
@@ -137,13 +142,7 @@ impl Tab {
     }
 
     pub(crate) fn cancel_clicked(&mut self, id: Id) {
-        self.abort_button_job(id);
-    }
-
-    fn abort_button_job(&mut self, id: Id) {
-        if let Some(index) = self.jobs.iter().position(|job| job.caller == Caller::Button(id)) {
-            self.end_job(index, Err(super::flow::aborted()));
-        }
+        self.abort_job_of(Caller::Button(id), false);
     }
 
     /// COOP cut the popup of the button at `index`.
@@ -163,7 +162,7 @@ impl Tab {
             Ok(json) => (ButtonState::Connected, None, ButtonCallback::Success, Some(json), None),
             Err(error) => match failure_handling(error.code(), mode) {
                 FailureHandling::FallBackToRedirect => return self.button_redirect(id),
-                FailureHandling::Exit => (state_for_status(self.status(connection), ButtonState::Idle), None, ButtonCallback::Exit, None, Some(error)),
+                FailureHandling::Exit => (state_for_status(self.connect_status(connection), ButtonState::Idle), None, ButtonCallback::Exit, None, Some(error)),
                 FailureHandling::Fail => (ButtonState::Error, Some(String::from(error.message())), ButtonCallback::Error, None, Some(error)),
             },
         };
@@ -187,7 +186,7 @@ impl Tab {
     pub(crate) fn destroy_button(&mut self, id: Id) {
         let Some(index) = self.button_index(id) else { return };
         self.buttons.swap_remove(index);
-        self.abort_button_job(id);
+        self.abort_job_of(Caller::Button(id), false);
         self.effects.push(Effect::RemoveButton { button: id });
     }
 
@@ -200,7 +199,7 @@ impl Tab {
                 continue;
             }
             let current = button.state;
-            let next = state_for_status(self.status(button.connection), current);
+            let next = state_for_status(self.connect_status(button.connection), current);
             if next != current {
                 self.set_state(index, next, None);
             }

@@ -20,14 +20,25 @@ use super::{entry, key, Caller, Mode, Tab, Wait, HANDLED_PREFIX, POPUP_MARKER_PR
 use crate::config::ConnectConfig;
 use crate::effect::{Area, Effect, Id, Listener};
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::Value;
 use crate::flow::{callback_state, strip_oauth_params, strip_params, Transaction, CALLBACK_MESSAGE_TYPE};
-use crate::providers::{self, Arrival, LiquidSession, Pending};
+use crate::providers::{self, Arrival};
 
 /// One URL's answer: still being worked out (the calls waiting for it), or given.
 enum Answer {
-    Pending { calls: Vec<Id>, state: String, href: String, in_address_bar: bool, has_opener: bool, session: Option<Vec<(String, String)>> },
+    Pending { calls: Vec<Id>, page: Page },
     Given(Result<String>),
+}
+
+/// What the callback page works its answer out from.
+#[derive(Default)]
+struct Page {
+    state: String,
+    /// The page's address (without the authorization response when it was in the address bar).
+    href: String,
+    in_address_bar: bool,
+    has_opener: bool,
+    /// `sessionStorage`, once read.
+    session: Option<Vec<(String, String)>>,
 }
 
 #[derive(Default)]
@@ -36,7 +47,7 @@ pub(crate) struct Callbacks {
 }
 
 impl Tab {
-    pub(crate) fn handle_callback(&mut self, call: Id, url: String, href: &str, has_opener: bool) {
+    pub(crate) fn handle_callback(&mut self, call: Id, url: String, mut href: String, has_opener: bool) {
         if let Some((_, answer)) = self.callbacks.answers.iter_mut().find(|(seen, _)| *seen == url) {
             match answer {
                 Answer::Pending { calls, .. } => calls.push(call),
@@ -52,7 +63,6 @@ impl Tab {
             return self.resolve_null(call);
         };
         let in_address_bar = href == url;
-        let mut href = String::from(href);
         if in_address_bar {
             if let Some(cleaned) = strip_oauth_params(&href) {
                 self.effects.push(Effect::ReplaceUrl { url: cleaned.clone() });
@@ -60,24 +70,23 @@ impl Tab {
             }
         }
         self.read_storage(Wait::Callback(call), Area::Session, String::from("oauth-connect:"));
-        self.callbacks.answers.push((url, Answer::Pending { calls: alloc::vec![call], state, href, in_address_bar, has_opener, session: None }));
+        let page = Page { state, href, in_address_bar, has_opener, session: None };
+        self.callbacks.answers.push((url, Answer::Pending { calls: alloc::vec![call], page }));
     }
 
     /// The page's storage, first `sessionStorage` then the popup markers of `localStorage`.
     pub(crate) fn callback_read(&mut self, call: Id, entries: Vec<(String, String)>) {
         let Some(index) = self.answer_index(call) else { return };
-        let Answer::Pending { session, state, .. } = &mut self.callbacks.answers[index].1 else { return };
-        if session.is_none() {
-            *session = Some(entries);
-            let marker = key(POPUP_MARKER_PREFIX, state);
+        let (url, Answer::Pending { page, .. }) = &mut self.callbacks.answers[index] else { return };
+        if page.session.is_none() {
+            page.session = Some(entries);
+            let marker = key(POPUP_MARKER_PREFIX, &page.state);
             self.read_storage(Wait::Callback(call), Area::Local, marker);
             return;
         }
         // Only `calls` is read once the answer is worked out: take the rest.
-        let (url, answer) = &mut self.callbacks.answers[index];
-        let Answer::Pending { state, href, in_address_bar, has_opener, session, .. } = answer else { return };
-        let (state, url, href, in_address_bar, has_opener) = (core::mem::take(state), url.clone(), core::mem::take(href), *in_address_bar, *has_opener);
-        let session = session.take().unwrap_or_default();
+        let Page { state, href, in_address_bar, has_opener, session } = core::mem::take(page);
+        let (url, session) = (url.clone(), session.unwrap_or_default());
         let transaction = entry(&session, TRANSACTION_PREFIX, &state);
         let handled = entry(&session, HANDLED_PREFIX, &state).is_some();
         // The marker of exactly this state: a read by prefix also finds longer keys, and a
@@ -103,8 +112,7 @@ impl Tab {
             } else {
                 ConnectError::new(ErrorCode::AlreadyHandled, "this callback was handled already: an authorization response is used once")
             };
-            self.emit(Listener::Call(call), "oauth2", "error", Some(Mode::Redirect), Some(error.code()));
-            return self.callback_ended(call, Err(error));
+            return self.callback_failed(call, "oauth2", error);
         };
         // Single use: gone before anything else can fail.
         self.effects.push(Effect::RemoveStorage { area: Area::Session, key: key(TRANSACTION_PREFIX, &state) });
@@ -118,30 +126,30 @@ impl Tab {
                 }
                 self.complete_transaction(call, url, transaction, config);
             }
-            Err(error) => {
-                self.emit(Listener::Call(call), "oauth2", "error", Some(Mode::Redirect), Some(error.code()));
-                self.callback_ended(call, Err(error));
-            }
+            Err(error) => self.callback_failed(call, "oauth2", error),
         }
     }
 
     fn complete_transaction(&mut self, call: Id, url: String, transaction: Transaction, config: ConnectConfig) {
-        let listener = Listener::Call(call);
         if transaction.is_expired(self.now_ms) {
             let error = ConnectError::new(ErrorCode::TransactionExpired, "the sign-in took longer than 10 minutes: start again");
-            self.emit(listener, config.kind(), "error", Some(Mode::Redirect), Some(error.code()));
-            return self.callback_ended(call, Err(error));
+            return self.callback_failed(call, config.kind(), error);
         }
         self.slot_for(&config);
-        let pending = Pending { state: transaction.state, verifier: transaction.verifier, nonce: transaction.nonce };
-        self.new_job(None, listener, config, Caller::Callback(call), Mode::Redirect, pending);
+        self.new_job(None, Listener::Call(call), config, Caller::Callback(call), Mode::Redirect, transaction.pending);
         let index = self.jobs.len() - 1;
         let j = &mut self.jobs[index];
-        j.prepared.token_endpoint = transaction.token_endpoint;
-        j.prepared.liquid_session = transaction.liquid_session.map(|(id, secret)| LiquidSession { id, secret });
+        j.prepared = transaction.prepared;
         j.return_to = transaction.return_to;
         j.stage = Stage::Completing;
         self.arrived(index, Arrival::Callback(url));
+    }
+
+    /// The callback page's flow failed before a job took it over: tell `onEvent`, answer
+    /// every call.
+    fn callback_failed(&mut self, call: Id, provider: &'static str, error: ConnectError) {
+        self.emit(Listener::Call(call), provider, "error", Some(Mode::Redirect), Some(error.code()));
+        self.callback_ended(call, Err(error));
     }
 
     fn answer_index(&self, call: Id) -> Option<usize> {
@@ -159,9 +167,10 @@ impl Tab {
 }
 
 /// A stored transaction and the config it carries, validated again before use.
+#[inline(never)]
 fn read_transaction(stored: &str) -> Result<(Transaction, ConnectConfig)> {
     let damaged = || ConnectError::new(ErrorCode::UnknownState, "the stored transaction is damaged");
-    let Ok(Value::Record(record)) = crate::json::parse(stored) else { return Err(damaged()) };
+    let Ok(crate::fields::Value::Record(record)) = crate::json::parse(stored) else { return Err(damaged()) };
     let transaction = Transaction::from_fields(&record)?;
     let config = ConnectConfig::parse(&transaction.config)?;
     Ok((transaction, config))

@@ -6,7 +6,7 @@
 
 use alloc::string::String;
 
-use super::{key, Caller, Mode, Status, Tab, Wait, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
+use super::{key, put, Caller, Mode, Status, Tab, Wait, POPUP_MARKER_PREFIX, TRANSACTION_PREFIX};
 use crate::config::ConnectConfig;
 use crate::effect::{Area, Effect, HttpAnswer, Id, Listener, PopupOptions};
 use crate::error::{ConnectError, ErrorCode, Result};
@@ -150,9 +150,15 @@ impl Tab {
     /// A flow that ends before it began (`busy`, a bad option): the caller hears of it, the
     /// connection is left as it was.
     fn refuse(&mut self, caller: Caller, error: ConnectError) {
+        self.answer_caller(caller, Err(error));
+    }
+
+    /// Give `caller` the flow's result (JSON) or error.
+    fn answer_caller(&mut self, caller: Caller, outcome: Result<String>) {
         match caller {
-            Caller::App(call) | Caller::Callback(call) => self.reject(call, error),
-            Caller::Button(button) => self.button_flow_ended(button, Err(error)),
+            Caller::App(call) => self.settle(call, outcome),
+            Caller::Button(button) => self.button_flow_ended(button, outcome),
+            Caller::Callback(call) => self.callback_ended(call, outcome),
         }
     }
 
@@ -278,30 +284,22 @@ impl Tab {
         let mut json = String::new();
         let mut w = JsonWriter::new(&mut json);
         w.begin_object();
-        let mut put = |name: &str, text: &str| {
-            w.key(name);
-            w.string(text);
-        };
-        put("state", &j.pending.state);
-        put("verifier", j.pending.verifier.secret());
+        put(&mut w, "state", &j.pending.state);
+        put(&mut w, "verifier", j.pending.verifier.secret());
         if let Some(nonce) = &j.pending.nonce {
-            put("nonce", nonce);
+            put(&mut w, "nonce", nonce);
         }
         w.key("createdAt");
         w.number(self.now_ms);
-        let mut put = |name: &str, text: &str| {
-            w.key(name);
-            w.string(text);
-        };
         if let Some(return_to) = &j.return_to {
-            put("returnTo", return_to);
+            put(&mut w, "returnTo", return_to);
         }
         if let Some(token_endpoint) = &j.prepared.token_endpoint {
-            put("tokenEndpoint", token_endpoint);
+            put(&mut w, "tokenEndpoint", token_endpoint);
         }
         if let Some(session) = &j.prepared.liquid_session {
-            put("liquidSessionId", &session.id);
-            put("liquidSessionSecret", session.secret.expose());
+            put(&mut w, "liquidSessionId", &session.id);
+            put(&mut w, "liquidSessionSecret", session.secret.expose());
         }
         w.key("config");
         w.value(&connection.config_json);
@@ -381,9 +379,14 @@ impl Tab {
         }
     }
 
-    /// The app's `AbortSignal` fired (or a button's Cancel).
+    /// The app's `AbortSignal` fired: it ends a popup flow (a redirect has left the page).
     pub(crate) fn aborted(&mut self, call: Id) {
-        if let Some(index) = self.jobs.iter().position(|job| job.caller == Caller::App(call) && job.mode == Mode::Popup) {
+        self.abort_job_of(Caller::App(call), true);
+    }
+
+    /// End the job `caller` waits for (only a popup job when `popup_only`) as aborted.
+    pub(crate) fn abort_job_of(&mut self, caller: Caller, popup_only: bool) {
+        if let Some(index) = self.jobs.iter().position(|job| job.caller == caller && (!popup_only || job.mode == Mode::Popup)) {
             self.end_job(index, Err(aborted()));
         }
     }
@@ -391,7 +394,17 @@ impl Tab {
     /// A relayed callback message (by `postMessage`): for a watched popup of this tab, from
     /// this origin, with its state. Anything else that claims to be a callback is noted.
     pub(crate) fn window_message(&mut self, origin: &str, data: Option<&str>) {
-        let Some(url) = relayed_url(data) else { return };
+        if let Some(url) = relayed_url(data) {
+            self.callback_relayed(url, Some(origin));
+        }
+    }
+
+    /// A relayed callback URL: by `postMessage` (`from`: the sender's origin) or over the
+    /// channel (`None`: the way that still works when COOP cut the opener). It completes the
+    /// watched popup of this tab with its state. A message that claims to be a callback for
+    /// another job, or from another origin, is noted; another tab's flow on the channel is not
+    /// for this one, and not suspicious either.
+    pub(crate) fn callback_relayed(&mut self, url: String, from: Option<&str>) {
         let state = callback_state(&url);
         let mut found = None;
         // By index: an event neither adds nor removes a job.
@@ -400,22 +413,13 @@ impl Tab {
             if !job.is_watching() {
                 continue;
             }
-            if found.is_none() && origin == self.origin && state.as_deref() == Some(job.pending.state.as_str()) {
+            if found.is_none() && from.is_none_or(|origin| origin == self.origin) && state.as_deref() == Some(job.pending.state.as_str()) {
                 found = Some(index);
-            } else {
+            } else if from.is_some() {
                 self.emit_job(index, "ignored_message", None);
             }
         }
         if let Some(index) = found {
-            self.arrived(index, Arrival::Callback(url));
-        }
-    }
-
-    /// A callback relayed over the channel (the way that still works when COOP cut the
-    /// opener). Another tab's flow is not for this one, and not suspicious either.
-    pub(crate) fn channel_callback(&mut self, url: String) {
-        let state = callback_state(&url);
-        if let Some(index) = self.jobs.iter().position(|job| job.is_watching() && state.as_deref() == Some(job.pending.state.as_str())) {
             self.arrived(index, Arrival::Callback(url));
         }
     }
@@ -470,7 +474,7 @@ impl Tab {
         match self.jobs[index].stage {
             Stage::Preparing => {
                 let connection = self.jobs[index].connection;
-                let Some(connection_index) = self.connections.iter().position(|c| Some(c.id) == connection) else { return };
+                let Some(connection_index) = connection.and_then(|id| self.connection_index(id)) else { return };
                 let (jobs, connections) = (&self.jobs, &mut self.connections);
                 let outcome = providers::prepare_answered(&jobs[index].config, &mut connections[connection_index].memory, &jobs[index].pending, response);
                 match outcome {
@@ -498,7 +502,7 @@ impl Tab {
             self.take_wait(request);
         }
         let provider = j.config.kind();
-        let connection = j.connection.and_then(|id| self.connections.iter().position(|c| c.id == id));
+        let connection = j.connection.and_then(|id| self.connection_index(id));
         let (name, status, outcome) = match outcome {
             Ok(completed) => {
                 if completed.exchanged {
@@ -510,10 +514,8 @@ impl Tab {
                 let mut json = String::new();
                 let mut w = JsonWriter::new(&mut json);
                 w.begin_object();
-                w.key("provider");
-                w.string(provider);
-                w.key("state");
-                w.string(&j.pending.state);
+                put(&mut w, "provider", provider);
+                put(&mut w, "state", &j.pending.state);
                 for (name, value) in &completed.result {
                     if !matches!(value, Value::Absent) {
                         w.key(name);
@@ -521,8 +523,7 @@ impl Tab {
                     }
                 }
                 if let Some(return_to) = &j.return_to {
-                    w.key("returnTo");
-                    w.string(return_to);
+                    put(&mut w, "returnTo", return_to);
                 }
                 w.end_object();
                 if let (Some(index), Some(collection)) = (connection, completed.collection) {
@@ -547,11 +548,7 @@ impl Tab {
             connection.busy = false;
         }
         self.emit(j.listener, provider, name, Some(j.mode), outcome.as_ref().err().map(ConnectError::code));
-        match j.caller {
-            Caller::App(call) => self.settle(call, outcome),
-            Caller::Button(button) => self.button_flow_ended(button, outcome),
-            Caller::Callback(call) => self.callback_ended(call, outcome),
-        }
+        self.answer_caller(j.caller, outcome);
     }
 }
 

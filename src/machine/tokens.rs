@@ -15,6 +15,7 @@ use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{Fields, Value};
 use crate::json::JsonWriter;
 use crate::providers::{self, RefreshRoute, Response};
+use crate::secret::Secret;
 use crate::token::{self, TokenSet};
 
 const TOKENS_MESSAGE: &str = "oauth-connect:tokens";
@@ -47,7 +48,10 @@ enum RefreshStage {
 
 struct Refresh {
     waiters: Vec<Waiter>,
-    started_with: TokenSet,
+    /// The refresh token this refresh spends (the slot's when it began), and its fingerprint:
+    /// a slot whose token has another fingerprint was refreshed elsewhere meanwhile.
+    refresh_token: Secret,
+    fingerprint: String,
     token_endpoint: String,
     client_id: String,
     /// OIDC: a refreshed ID token is checked against it.
@@ -67,7 +71,7 @@ pub struct Slot {
     pub(crate) reconnect_required: bool,
     /// The OIDC `sub` of the connection: a refreshed ID token must name the same user.
     subject: Option<String>,
-    refresh: Option<Refresh>,
+    refresh: Option<alloc::boxed::Box<Refresh>>,
 }
 
 fn fingerprint_of(tokens: &TokenSet) -> Option<String> {
@@ -89,7 +93,10 @@ impl Tab {
     }
 
     fn slot_index(&self, config: &ConnectConfig) -> Option<usize> {
-        let key = config.connection_key_str();
+        self.slot_by_key(config.connection_key_str())
+    }
+
+    fn slot_by_key(&self, key: &str) -> Option<usize> {
         self.slots.iter().position(|slot| slot.key == key)
     }
 
@@ -162,8 +169,7 @@ impl Tab {
                 w.bool(true);
             }
             if let Some(sub) = &slot.subject {
-                w.key("sub");
-                w.string(sub);
+                super::put(&mut w, "sub", sub);
             }
         }
         w.end_object();
@@ -254,10 +260,10 @@ impl Tab {
     pub(crate) fn channel_message(&mut self, data: Option<&str>) {
         let Some(Ok(Value::Record(message))) = data.map(crate::json::parse) else { return };
         if let Some(url) = super::flow::callback_url(&message) {
-            return self.channel_callback(url);
+            return self.callback_relayed(url, None);
         }
         let Some(Value::Text(slot_key)) = message.field("key") else { return };
-        let Some(index) = self.slots.iter().position(|slot| slot.key == *slot_key) else { return };
+        let Some(index) = self.slot_by_key(slot_key) else { return };
         match message.field("type") {
             Some(Value::Text(kind)) if kind == TOKENS_REQUEST => {
                 let slot = &self.slots[index];
@@ -302,7 +308,7 @@ impl Tab {
     /// `accessToken()` (`wants_set: false`) and `refresh()` (`true`, always refreshes).
     pub(crate) fn fresh_tokens(&mut self, connection: Id, call: Id, force: bool) {
         let Some((c, index)) = self.connection_slot(connection) else { return };
-        let (skew, provider, client_id) = (c.config.refresh_skew_ms, c.config.kind(), String::from(c.config.client_id()));
+        let (skew, provider) = (c.config.refresh_skew_ms, c.config.kind());
         let route = providers::refresh_route(&c.config, &c.memory);
         let slot = &self.slots[index];
         let refused = if matches!(route, RefreshRoute::NotHere) {
@@ -333,13 +339,17 @@ impl Tab {
             }
             RefreshRoute::NotHere => return,
         };
+        let Some(c) = self.connection(connection) else { return };
+        let client_id = String::from(c.config.client_id());
         let lock = self.wait_for(Wait::Refresh(index));
         let slot = &mut self.slots[index];
         let name = key(LOCK_PREFIX, &slot.key);
-        let Some(current) = slot.tokens.clone() else { return };
-        slot.refresh = Some(Refresh {
+        let Some(refresh_token) = slot.tokens.as_ref().and_then(|tokens| tokens.refresh_token.clone()) else { return };
+        let fingerprint = token::fingerprint(&refresh_token);
+        slot.refresh = Some(alloc::boxed::Box::new(Refresh {
             waiters: alloc::vec![waiter],
-            started_with: current,
+            refresh_token,
+            fingerprint,
             token_endpoint,
             client_id,
             issuer,
@@ -349,13 +359,13 @@ impl Tab {
             stage: RefreshStage::Locking,
             attempt: 0,
             pending: Some(lock),
-        });
+        }));
         self.effects.push(Effect::RequestLock { lock, name });
     }
 
     /// OIDC discovery before a refresh came back: try the call again.
     pub(crate) fn discovered(&mut self, connection: Id, call: Id, force: bool, answer: HttpAnswer) {
-        let Some(index) = self.connections.iter().position(|c| c.id == connection) else { return };
+        let Some(index) = self.connection_index(connection) else { return };
         let c = &mut self.connections[index];
         let outcome = Self::read_answer(answer).and_then(|response| providers::discovered(&c.config, &mut c.memory, response));
         match outcome {
@@ -402,14 +412,14 @@ impl Tab {
     fn taken_elsewhere(&self, index: usize) -> bool {
         let slot = &self.slots[index];
         let (Some(refresh), Some(tokens)) = (&slot.refresh, &slot.tokens) else { return false };
-        fingerprint_of(tokens) != fingerprint_of(&refresh.started_with) && !tokens.is_expired(self.now_ms)
+        fingerprint_of(tokens).as_ref() != Some(&refresh.fingerprint) && !tokens.is_expired(self.now_ms)
     }
 
     pub(crate) fn fingerprint_read(&mut self, index: usize, entries: Vec<(String, String)>) {
         let Some(slot) = self.slots.get(index) else { return };
         let Some(refresh) = &slot.refresh else { return };
         let marker = entry(&entries, FINGERPRINT_PREFIX, &slot.key);
-        if marker.is_some() && marker != fingerprint_of(&refresh.started_with).as_deref() {
+        if marker.is_some_and(|marker| marker != refresh.fingerprint) {
             let half = self.start_timer(Wait::Refresh(index), ROTATED_WAIT_MS / 2);
             let end = self.start_timer(Wait::Refresh(index), ROTATED_WAIT_MS);
             if let Some(refresh) = self.slots[index].refresh.as_mut() {
@@ -446,8 +456,7 @@ impl Tab {
             self.cancel_timer(Some(end));
         }
         let Some(refresh) = self.slots[index].refresh.as_ref() else { return };
-        let Some(refresh_token) = refresh.started_with.refresh_token.as_ref() else { return };
-        let body = token::refresh_body(refresh_token, &refresh.client_id);
+        let body = token::refresh_body(&refresh.refresh_token, &refresh.client_id);
         let fetch = providers::Fetch::post_form(&refresh.token_endpoint, body);
         let request = self.fetch(Wait::Refresh(index), fetch);
         if let Some(refresh) = self.slots[index].refresh.as_mut() {
@@ -461,7 +470,7 @@ impl Tab {
         refresh.pending = None;
         let outcome = Self::read_answer(answer)
             .and_then(Response::into_object)
-            .and_then(|body| token::token_set_from_response(&body, self.now_ms, refresh.started_with.refresh_token.as_ref()));
+            .and_then(|body| token::token_set_from_response(&body, self.now_ms, Some(&refresh.refresh_token)));
         match outcome {
             Ok(tokens) => {
                 let subject = match (&tokens.id_token, &refresh.issuer) {
@@ -524,7 +533,7 @@ impl Tab {
         if let Some(name) = name {
             self.emit(refresh.listener, refresh.provider, name, None, code);
         }
-        for waiter in refresh.waiters {
+        for waiter in &refresh.waiters {
             match &outcome {
                 Ok(_) => self.answer_tokens(waiter.call, index, waiter.wants_set),
                 Err(error) => self.reject(waiter.call, error.clone()),
