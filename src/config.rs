@@ -49,12 +49,17 @@ pub struct ConnectConfig {
     pub provider: alloc::rc::Rc<ProviderConfig>,
     pub timeout_ms: u32,
     pub refresh_skew_ms: u32,
+    /// The longest any one HTTP request (discovery, token endpoint, the app's backend) may
+    /// wait for its answer; past it the request fails as `network`.
+    pub request_timeout_ms: u32,
     pub token_storage: TokenStorage,
     /// [`ConnectConfig::connection_key`], made once by `parse` (it is asked for on every status).
     key: alloc::rc::Rc<String>,
 }
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
+/// `requestTimeoutMs` when not given.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
 pub const DEFAULT_REFRESH_SKEW_MS: u32 = 60_000;
 
 /// The `kind`s, in the order of [`ProviderConfig`]'s variants.
@@ -121,12 +126,13 @@ impl ConnectConfig {
         });
         let timeout_ms = bounded_ms(&mut read, "timeoutMs", DEFAULT_TIMEOUT_MS, 1);
         let refresh_skew_ms = bounded_ms(&mut read, "refreshSkewMs", DEFAULT_REFRESH_SKEW_MS, 0);
+        let request_timeout_ms = bounded_ms(&mut read, "requestTimeoutMs", DEFAULT_REQUEST_TIMEOUT_MS, 1);
         let token_storage = match read.choice("tokenStorage", &["memory", "session"], "tokenStorage must be \"memory\" or \"session\"") {
             1 => TokenStorage::Session,
             _ => TokenStorage::Memory,
         };
         let key = alloc::rc::Rc::new(make_connection_key(&provider));
-        read.finish(ConnectConfig { provider, timeout_ms, refresh_skew_ms, token_storage, key })
+        read.finish(ConnectConfig { provider, timeout_ms, refresh_skew_ms, request_timeout_ms, token_storage, key })
     }
 
     /// The contract's `provider` name of the result.
@@ -355,6 +361,7 @@ mod tests {
         assert_eq!(oauth2.code_handling, CodeHandling::TokenEndpoint("https://as.example/token".into()));
         assert_eq!(oauth2.scope, vec!["read", "write"]);
         assert_eq!((config.timeout_ms, config.refresh_skew_ms, config.token_storage), (300_000, 60_000, TokenStorage::Memory));
+        assert_eq!(config.request_timeout_ms, 30_000);
         assert_eq!(config.connection_key(), "oauth2 https://as.example/token app");
     }
 
@@ -440,7 +447,7 @@ mod tests {
         assert_eq!(code_of(turnqey(text("sandbox"), text("https://t.example/authorize"))), ErrorCode::InvalidConfig);
         assert_eq!(code_of(turnqey(text("staging"), Value::Absent)), ErrorCode::InvalidConfig);
         assert_eq!(code_of(turnqey(Value::Absent, Value::Absent)), ErrorCode::InvalidConfig);
-        let liquid = |key: &str| record(&[("kind", text("liquid")), ("publicApiKey", text(key))]);
+        let liquid = |key: &str| record(&[("kind", text("liquid")), ("publicApiKey", text(key)), ("verifyEndpoint", text("/api/liquid/verify"))]);
         let ProviderConfig::Liquid(config) = ConnectConfig::parse(&liquid("pk_1")).unwrap().provider.as_ref().clone() else { panic!() };
         assert_eq!(config.base_url, LIQUID_DEFAULT_BASE_URL);
         assert_eq!(code_of(liquid("key")), ErrorCode::InvalidConfig);
