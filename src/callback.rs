@@ -31,6 +31,10 @@ pub struct CallbackExpectation<'a> {
     /// The issuer identifier; when given, an `iss` parameter must equal it
     /// ([RFC 9207 §2.4](https://www.rfc-editor.org/rfc/rfc9207#section-2.4)).
     pub issuer: Option<&'a str>,
+    /// The issuer always sends `iss` (its discovery document says
+    /// `authorization_response_iss_parameter_supported`): a response without one is refused
+    /// ([RFC 9207 §2.4](https://www.rfc-editor.org/rfc/rfc9207#section-2.4), the mix-up defence).
+    pub iss_required: bool,
     pub response_mode: ResponseMode,
 }
 
@@ -107,7 +111,8 @@ const FOREIGN_RESPONSE_PARAMS: [&str; 4] = ["token", "access_token", "id_token",
 /// 2. `duplicate_parameter`: any parameter more than once (RFC 6749 §3.1);
 /// 3. `authorization_error`: an `error` parameter, even empty (§4.1.2.1);
 /// 4. `state_mismatch`: `state` missing or different (§10.12);
-/// 5. `issuer_mismatch`: an expected issuer given and `iss` present but different (RFC 9207 §2.4);
+/// 5. `issuer_mismatch`: an expected issuer given and `iss` present but different, or absent
+///    where the issuer always sends it (RFC 9207 §2.4);
 /// 6. `missing_code`: `code` absent or empty (§4.1.2);
 /// 7. `invalid_callback`: an implicit, hybrid or JARM response parameter is present.
 pub fn parse_callback(url: &str, expect: &CallbackExpectation<'_>) -> Result<Callback> {
@@ -156,13 +161,13 @@ pub fn check_response(url: &str, expect: &CallbackExpectation<'_>) -> Result<Vec
             "the callback's state is wrong (possible CSRF)",
         ));
     }
-    if let (Some(expected), Some(received)) = (expect.issuer, get("iss")) {
-        if received != expected {
-            return Err(ConnectError::new(
-                ErrorCode::IssuerMismatch,
-                "the callback's iss is wrong (possible mix-up)",
-            ));
-        }
+    let iss_wrong = match (expect.issuer, get("iss")) {
+        (Some(expected), Some(received)) => received != expected,
+        (Some(_), None) => expect.iss_required,
+        (None, _) => false,
+    };
+    if iss_wrong {
+        return Err(ConnectError::new(ErrorCode::IssuerMismatch, "the callback's iss is wrong or missing (possible mix-up)"));
     }
     Ok(params)
 }
@@ -188,7 +193,7 @@ mod tests {
     const STATE: &str = "af0ifjsldkj";
 
     fn expect() -> CallbackExpectation<'static> {
-        CallbackExpectation { state: STATE, issuer: Some("https://server.example.com"), response_mode: ResponseMode::Query }
+        CallbackExpectation { state: STATE, issuer: Some("https://server.example.com"), iss_required: false, response_mode: ResponseMode::Query }
     }
 
     fn code_of(url: &str) -> Result<Callback> {
@@ -272,8 +277,12 @@ mod tests {
             let url = format!("https://c/cb?code=a&state=af0ifjsldkj&iss={iss}");
             assert_eq!(code_of(&url).unwrap_err().code(), ErrorCode::IssuerMismatch, "{iss}");
         }
-        // Expected issuer given and iss absent: passes (RFC 9207 support is the server's choice).
+        // Expected issuer given and iss absent: passes (RFC 9207 support is the server's choice)
+        // unless the issuer says it always sends iss.
         assert!(code_of("https://c/cb?code=a&state=af0ifjsldkj").is_ok());
+        let sends_iss = CallbackExpectation { iss_required: true, ..expect() };
+        assert_eq!(parse_callback("https://c/cb?code=a&state=af0ifjsldkj", &sends_iss).unwrap_err().code(), ErrorCode::IssuerMismatch);
+        assert!(parse_callback("https://c/cb?code=a&state=af0ifjsldkj&iss=https%3A%2F%2Fserver.example.com", &sends_iss).is_ok());
         // No expected issuer: iss is returned unchecked.
         let unchecked = CallbackExpectation { issuer: None, ..expect() };
         let callback = parse_callback("https://c/cb?code=a&state=af0ifjsldkj&iss=anything", &unchecked).unwrap();

@@ -475,7 +475,10 @@ mod tests {
 /// The endpoints of an OpenID provider from its discovery document
 /// ([OpenID Connect Discovery §3, §4.3](https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfigurationValidation)):
 /// the document's `issuer` must be exactly the configured one, or it must not be used.
-pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(String, String)> {
+/// The authorization and token endpoints of a discovery document, and whether the issuer sends
+/// `iss` with every authorization response (`authorization_response_iss_parameter_supported`,
+/// [RFC 9207 §3](https://www.rfc-editor.org/rfc/rfc9207#section-3)).
+pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(String, String, bool)> {
     let code = ErrorCode::InvalidConfig;
     let mut read = Reader::new(document, code);
     if read.str("issuer") != Some(issuer) {
@@ -490,7 +493,8 @@ pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(Strin
     if read.take(methods).is_some_and(|methods| !methods.iter().any(|method| method == crate::pkce::S256)) {
         read.invalid("discovery: no PKCE S256 support");
     }
-    read.finish((authorization, token))
+    let iss_required = matches!(document.field("authorization_response_iss_parameter_supported"), Some(Value::Bool(true)));
+    read.finish((authorization, token, iss_required))
 }
 
 /// The discovery document's URL: `{issuer}/.well-known/openid-configuration`.

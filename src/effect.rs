@@ -52,6 +52,9 @@ pub enum HttpAnswer {
     Response { status: u16, body: String },
     /// `fetch` rejected: network down, CORS, a refused connection.
     Failed,
+    /// No answer within the connection's `requestTimeoutMs` (the core's own timer; an answer
+    /// that comes later is ignored).
+    TimedOut,
 }
 
 /// Where an event of a connection goes: the app's `onEvent`.

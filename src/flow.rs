@@ -70,12 +70,13 @@ impl Transaction {
             (Some(id), Some(secret)) => Some(crate::providers::LiquidSession { id, secret: crate::secret::Secret::new(secret) }),
             _ => None,
         };
+        let iss_required = matches!(fields.field("issRequired"), Some(Value::Bool(true)));
         read.finish(())?;
         // Without a verifier a problem was kept above, so this error is never the one returned.
         let verifier = verifier.ok_or_else(|| ConnectError::new(code, DAMAGED))?;
         Ok(Transaction {
             pending: crate::providers::Pending { state, verifier, nonce },
-            prepared: crate::providers::Prepared { url: String::new(), token_endpoint, liquid_session },
+            prepared: crate::providers::Prepared { url: String::new(), token_endpoint, liquid_session, iss_required },
             created_at_ms,
             return_to,
             config,

@@ -91,7 +91,7 @@ fn parse(args: &[Value]) -> Result<Value> {
         Value::Text(mode) if mode == "fragment" => ResponseMode::Fragment,
         _ => return Err(invalid("expect.responseMode must be \"query\" or \"fragment\"")),
     };
-    let expectation = CallbackExpectation { state, issuer, response_mode };
+    let expectation = CallbackExpectation { state, issuer, iss_required: false, response_mode };
     let (code, state, iss, params) = parse_callback(url, &expectation)?.into_parts();
     let mut result = Record::new();
     put(&mut result, "code", Value::Text(code.into_secret()));

@@ -147,7 +147,7 @@ mod tests {
     fn code_exchange_body_is_form_encoded() {
         let callback = parse_callback(
             "https://app.example/cb?code=Splx%2BlOB&state=s",
-            &CallbackExpectation { state: "s", issuer: None, response_mode: ResponseMode::Query },
+            &CallbackExpectation { state: "s", issuer: None, iss_required: false, response_mode: ResponseMode::Query },
         )
         .unwrap();
         let verifier = PkceVerifier::parse("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into()).unwrap();

@@ -186,18 +186,19 @@ fn without_a_marker_a_page_with_an_opener_and_no_transaction_relays() {
 }
 
 #[test]
-fn redirect_transactions_and_markers_hold_no_state_in_local_storage_while_a_popup_runs() {
+fn marker_hides_state_no_local_storage_key_or_value_names_a_running_flows_state() {
     let (mut sim, _server, conn) = setup();
     sim.popup(conn);
     sim.provider_page_seen();
     let popup = sim.last_popup(conn.page);
     let state = param(&sim.popups[popup].location, "state").unwrap();
+    // Neither a key nor a value of localStorage (which every page of the origin reads) names
+    // the running flow's state: the marker is keyed by the state's SHA-256 (it used to be
+    // keyed by the state itself), and its value is only a time, no verifier.
     for (key, value) in &sim.local {
-        assert!(!value.contains(&state), "{key} = {value}");
+        assert!(!key.contains(&state) && !value.contains(&state), "{key} = {value}");
     }
-    // The marker key names the state by design (the callback page looks it up), its value is
-    // only a time: no verifier in localStorage.
-    let marker = sim.local.get(&format!("oauth-connect:popup:{state}")).expect("marker");
+    let marker = sim.local.get(&oauth_connect::machine::popup_marker_key(&state)).expect("marker");
     assert!(marker.bytes().all(|b| b.is_ascii_digit()));
 }
 

@@ -57,7 +57,7 @@ proptest! {
         sent.push(("code".into(), code.clone()));
         sent.push(("state".into(), state.clone()));
         let url = build_authorize_url("http://localhost:8080/callback", as_params(&sent)).unwrap();
-        let expect = CallbackExpectation { state: &state, issuer: None, response_mode: ResponseMode::Query };
+        let expect = CallbackExpectation { state: &state, issuer: None, iss_required: false, response_mode: ResponseMode::Query };
         let callback = parse_callback(&url, &expect).unwrap();
         prop_assert_eq!(callback.code().secret(), code.as_str());
         prop_assert_eq!(callback.params(), &sent[..]);
@@ -68,7 +68,7 @@ proptest! {
     #[test]
     fn parse_callback_never_panics(url in any_text(), state in any_text(), issuer in proptest::option::of(any_text()), fragment in any::<bool>()) {
         let response_mode = if fragment { ResponseMode::Fragment } else { ResponseMode::Query };
-        let expect = CallbackExpectation { state: &state, issuer: issuer.as_deref(), response_mode };
+        let expect = CallbackExpectation { state: &state, issuer: issuer.as_deref(), iss_required: false, response_mode };
         let _ = parse_callback(&url, &expect);
         let prefixed = format!("https://app.example/cb?{url}");
         if let Err(error) = parse_callback(&prefixed, &expect) {
@@ -79,7 +79,7 @@ proptest! {
     #[test]
     fn parse_callback_errors_never_quote_the_code(code in "[A-Za-z0-9]{16,40}", extra in "(state=x|iss=y|code=z|access_token=t|error=e)") {
         let url = format!("https://app.example/cb?code={code}&state=expected&{extra}");
-        let expect = CallbackExpectation { state: "expected", issuer: Some("https://as.example"), response_mode: ResponseMode::Query };
+        let expect = CallbackExpectation { state: "expected", issuer: Some("https://as.example"), iss_required: false, response_mode: ResponseMode::Query };
         let error = parse_callback(&url, &expect).unwrap_err();
         prop_assert!(!error.message().contains(&code));
     }

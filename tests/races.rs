@@ -128,7 +128,9 @@ fn two_tabs_refreshing_at_the_same_instant_make_one_refresh_and_share_the_new_to
     assert_eq!(server.borrow().refreshes, 1, "exactly one refresh request");
     assert!(!server.borrow().grant_revoked());
     assert_eq!(sim.access_token_now(a), sim.access_token_now(b));
-    assert_eq!(sim.tokens(a).and_then(|t| text_at(&t, "refreshToken")), sim.tokens(b).and_then(|t| text_at(&t, "refreshToken")));
+    // A refreshed for both: the refresh token never left A.
+    assert!(sim.tokens(a).and_then(|t| text_at(&t, "refreshToken")).is_some());
+    assert_eq!(sim.tokens(b).and_then(|t| text_at(&t, "refreshToken")), None);
 }
 
 #[test]
@@ -367,21 +369,25 @@ fn disconnect_during_a_popup_ends_the_flow_as_aborted() {
     assert_eq!(sim.status(conn), "idle");
 }
 
+/// The refresh token never leaves the tab that got it: when that tab goes away mid-refresh,
+/// the other tab cannot refresh for itself. It waits for the holder's share, then answers
+/// `reconnect_required` (its access token has expired); the lock is free again.
 #[test]
-fn a_closed_tab_holding_the_lock_lets_the_other_tab_refresh() {
-    let (mut sim, server, a, b) = two_connected_tabs();
+fn a_closed_tab_holding_the_refresh_token_leaves_the_others_to_reconnect() {
+    let (mut sim, _server, a, b) = two_connected_tabs();
     sim.advance(3_600_000.0);
     sim.on(&format!("{AS}/token"), |_| None);
     sim.access_token(a);
     let call_b = sim.access_token(b);
     sim.run();
     assert_eq!(sim.lock_holder("oauth-connect refresh "), Some(a.page));
+    assert_eq!(sim.settle_count(call_b), 0, "B waits for A's share");
     // Tab A goes away mid-refresh: the browser releases its lock.
-    let server2 = server.clone();
-    sim.on(&format!("{AS}/token"), move |r| Some(server2.borrow_mut().token(r)));
     sim.reload(a.page, &format!("{ORIGIN}/"));
     sim.run();
-    assert!(matches!(sim.result(call_b), Value::Text(_)));
+    sim.advance(2_000.0);
+    assert_eq!(sim.code(call_b), oauth_connect::error::ErrorCode::ReconnectRequired);
     assert_eq!(sim.lock_holder("oauth-connect refresh "), None);
+    assert_eq!(sim.pending_timers(b.page), 0);
     let _ = Listener::Connection(0);
 }

@@ -12,7 +12,12 @@ fuzz_target!(|input: &str| {
     let (state, issuer, mode, url) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""), lines.next().unwrap_or(""), lines.next().unwrap_or(""));
     let issuer = (!issuer.is_empty()).then_some(issuer);
     let response_mode = if mode == "fragment" { ResponseMode::Fragment } else { ResponseMode::Query };
-    let expect = CallbackExpectation { state, issuer, response_mode };
+    // An issuer given with a `!` in front: its responses always carry `iss`.
+    let (issuer, iss_required) = match issuer.map(|issuer| issuer.strip_prefix('!').map_or((issuer, false), |rest| (rest, true))) {
+        Some((issuer, required)) => (Some(issuer), required),
+        None => (None, false),
+    };
+    let expect = CallbackExpectation { state, issuer, iss_required, response_mode };
     if let Ok(callback) = parse_callback(url, &expect) {
         assert_eq!(callback.state(), state);
         assert!(!callback.code().secret().is_empty());
@@ -23,6 +28,9 @@ fuzz_target!(|input: &str| {
         assert_eq!(sorted.len(), names.len(), "a parameter twice in {url:?}");
         if let (Some(expected), Some(iss)) = (issuer, callback.iss()) {
             assert_eq!(expected, iss);
+        }
+        if iss_required {
+            assert!(callback.iss().is_some());
         }
     }
     let removed = ["code", "state", "iss", "error"];

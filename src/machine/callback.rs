@@ -41,6 +41,9 @@ struct Page {
     session: Option<Vec<(String, String)>>,
 }
 
+/// How many handled URLs' answers a page remembers.
+const REMEMBERED_ANSWERS: usize = 4;
+
 #[derive(Default)]
 pub(crate) struct Callbacks {
     answers: Vec<(String, Answer)>,
@@ -58,10 +61,8 @@ impl Tab {
             }
             return;
         }
-        let Some(state) = callback_state(&url) else {
-            self.callbacks.answers.push((url, Answer::Given(Ok(String::from("null")))));
-            return self.resolve_null(call);
-        };
+        // Nothing to handle: `null`, as it would be every time (not remembered).
+        let Some(state) = callback_state(&url) else { return self.resolve_null(call) };
         let in_address_bar = href == url;
         if in_address_bar {
             if let Some(cleaned) = strip_oauth_params(&href) {
@@ -80,7 +81,7 @@ impl Tab {
         let (url, Answer::Pending { page, .. }) = &mut self.callbacks.answers[index] else { return };
         if page.session.is_none() {
             page.session = Some(entries);
-            let marker = key(POPUP_MARKER_PREFIX, &page.state);
+            let marker = super::popup_marker_key(&page.state);
             self.read_storage(Wait::Callback(call), Area::Local, marker);
             return;
         }
@@ -91,7 +92,7 @@ impl Tab {
         let handled = entry(&session, HANDLED_PREFIX, &state).is_some();
         // The marker of exactly this state: a read by prefix also finds longer keys, and a
         // response without a state is no popup's.
-        let popup_marker = !state.is_empty() && entry(&entries, POPUP_MARKER_PREFIX, &state).is_some();
+        let popup_marker = !state.is_empty() && entry(&entries, POPUP_MARKER_PREFIX, &super::popup_marker_name(&state)).is_some();
         if popup_marker || (has_opener && transaction.is_none()) {
             let mut message = String::new();
             let mut w = crate::json::JsonWriter::new(&mut message);
@@ -162,6 +163,15 @@ impl Tab {
         let Answer::Pending { calls, .. } = core::mem::replace(&mut self.callbacks.answers[index].1, Answer::Given(outcome.clone())) else { return };
         for call in calls {
             self.settle(call, outcome.clone());
+        }
+        // Only the last few answers are remembered (a page calls handleCallback() for its own
+        // address, a few times at most): an app that passes many URLs does not grow the tab's
+        // memory, and an answer holding tokens is not kept longer than that. An answer
+        // forgotten is worked out again: `already_handled` for a redirect that was handled.
+        let given = |answers: &[(String, Answer)]| answers.iter().filter(|(_, answer)| matches!(answer, Answer::Given(_))).count();
+        while given(&self.callbacks.answers) > REMEMBERED_ANSWERS {
+            let Some(oldest) = self.callbacks.answers.iter().position(|(_, answer)| matches!(answer, Answer::Given(_))) else { break };
+            self.callbacks.answers.remove(oldest);
         }
     }
 }

@@ -59,7 +59,7 @@ pub struct Job {
     pub(crate) window: Option<Id>,
     pub(crate) timeout_ms: u32,
     pub(crate) watch: Watch,
-    /// A popup marker (`POPUP_MARKER_PREFIX` + state) is in `localStorage`.
+    /// A popup marker (`popup_marker_key` of the state) is in `localStorage`.
     pub(crate) marker: bool,
     /// What the completion's request will finish.
     pub(crate) waiting: Option<Waiting>,
@@ -179,7 +179,7 @@ impl Tab {
             Ok(pending) => pending,
             Err(error) => return self.refuse(caller, error),
         };
-        let marker = key(POPUP_MARKER_PREFIX, &pending.state);
+        let marker = super::popup_marker_key(&pending.state);
         let job = self.new_job(Some(connection_id), Listener::Connection(connection_id), connection.config.clone(), caller, Mode::Popup, pending);
         self.read_storage(Wait::PruneMarkers, Area::Local, String::from(POPUP_MARKER_PREFIX));
         self.write_now(Area::Local, marker);
@@ -256,7 +256,7 @@ impl Tab {
     }
 
     fn fetch_for_job(&mut self, index: usize, fetch: Fetch) {
-        let request = self.fetch(Wait::Job(self.jobs[index].id), fetch);
+        let request = self.fetch(Wait::Job(self.jobs[index].id), fetch, self.jobs[index].config.request_timeout_ms);
         self.jobs[index].request = Some(request);
     }
 
@@ -296,6 +296,10 @@ impl Tab {
         }
         if let Some(token_endpoint) = &j.prepared.token_endpoint {
             put(&mut w, "tokenEndpoint", token_endpoint);
+        }
+        if j.prepared.iss_required {
+            w.key("issRequired");
+            w.bool(true);
         }
         if let Some(session) = &j.prepared.liquid_session {
             put(&mut w, "liquidSessionId", &session.id);
@@ -431,7 +435,7 @@ impl Tab {
         j.stage = Stage::Completing;
         let watch = core::mem::take(&mut j.watch);
         let window = j.window.take();
-        let marker = core::mem::take(&mut j.marker).then(|| key(POPUP_MARKER_PREFIX, &j.pending.state));
+        let marker = core::mem::take(&mut j.marker).then(|| super::popup_marker_key(&j.pending.state));
         for timer in [watch.timeout, watch.poll, watch.grace] {
             self.cancel_timer(timer);
         }
@@ -498,8 +502,7 @@ impl Tab {
         self.end_watch(index);
         let j = self.jobs.swap_remove(index);
         if let Some(request) = j.request {
-            // Its answer, if it ever comes, finds no one.
-            self.take_wait(request);
+            self.forget_request(request);
         }
         let provider = j.config.kind();
         let connection = j.connection.and_then(|id| self.connection_index(id));

@@ -30,9 +30,22 @@ pub use tokens::Slot;
 pub const TRANSACTION_PREFIX: &str = "oauth-connect:tx:";
 /// `sessionStorage` keys that remember handled callbacks: prefix + state.
 pub const HANDLED_PREFIX: &str = "oauth-connect:done:";
-/// `localStorage` keys of popup markers: prefix + state. Verifier-free: they only tell the
-/// callback page that its flow runs in a popup, even when COOP has nulled `window.opener`.
+/// `localStorage` keys of popup markers: prefix + [`popup_marker_name`] of the state.
+/// Verifier-free: they only tell the callback page that its flow runs in a popup, even when COOP
+/// has nulled `window.opener`.
 pub const POPUP_MARKER_PREFIX: &str = "oauth-connect:popup:";
+
+/// The name of a flow's popup marker: the SHA-256 of its state (base64url), never the state
+/// itself. `localStorage` is read by every page of the origin; a page that learned a running
+/// flow's state could forge its callback relay (with a code of its own) or replay it.
+pub fn popup_marker_name(state: &str) -> String {
+    crate::encoding::base64url(&crate::sha256::sha256(state.as_bytes()))
+}
+
+/// The `localStorage` key of the popup marker of `state`.
+pub fn popup_marker_key(state: &str) -> String {
+    key(POPUP_MARKER_PREFIX, &popup_marker_name(state))
+}
 
 /// `onEvent`'s `mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +124,9 @@ pub(crate) enum Wait {
     Job(Id),
     /// A job's popup-marker prune read.
     PruneMarkers,
+    /// The tab's first `Connect`: a read of `sessionStorage` to remove what earlier flows of
+    /// this tab left past their lifetime.
+    PruneSession,
     /// A redirect job's read of the transactions, before writing its own.
     PruneTransactions(Id),
     /// The callback page's reads.
@@ -121,6 +137,10 @@ pub(crate) enum Wait {
     Restore(usize),
     /// OIDC discovery before a refresh: `(connection, call, refresh?)`.
     Discover(Id, Id, bool),
+    /// The `requestTimeoutMs` timer of a request, by the request's id.
+    RequestTimeout(Id),
+    /// A wait for another tab's fresh access token, by slot index.
+    Borrow(usize),
 }
 
 /// A storage key or lock name: `prefix` + `name`.
@@ -158,6 +178,8 @@ pub struct Tab {
     waits: Vec<(Id, Wait)>,
     listening_messages: bool,
     listening_channel: bool,
+    /// `sessionStorage` was pruned once (at the first `Connect`).
+    pruned_session: bool,
 }
 
 impl Tab {
@@ -176,6 +198,7 @@ impl Tab {
             waits: Vec::new(),
             listening_messages: false,
             listening_channel: false,
+            pruned_session: false,
         }
     }
 
@@ -190,14 +213,15 @@ impl Tab {
             Event::WindowOpened { window, closed } => self.window_opened(window, closed),
             Event::WindowBlocked { window } => self.window_opened(window, true),
             Event::WindowState { window, closed, foreign, opener_focused } => self.window_state(window, closed, foreign, opener_focused),
-            Event::Http { request, answer } => match self.take_wait(request) {
-                Some(Wait::Job(job)) => self.job_answered(job, answer),
-                Some(Wait::Refresh(slot)) => self.refresh_answered(slot, answer),
-                Some(Wait::Discover(connection, call, refresh)) => self.discovered(connection, call, refresh, answer),
-                _ => {}
-            },
+            Event::Http { request, answer } => {
+                // Answered in time: its timeout timer goes.
+                let timer = self.waits.iter().find(|(_, wait)| *wait == Wait::RequestTimeout(request)).map(|(timer, _)| *timer);
+                self.cancel_timer(timer);
+                self.http_answered(request, answer);
+            }
             Event::StorageEntries { read, entries } => match self.take_wait(read) {
                 Some(Wait::PruneMarkers) => self.prune(Area::Local, entries),
+                Some(Wait::PruneSession) => self.prune(Area::Session, entries),
                 Some(Wait::PruneTransactions(job)) => self.transactions_read(job, entries),
                 Some(Wait::Callback(call)) => self.callback_read(call, entries),
                 Some(Wait::Refresh(slot)) => self.fingerprint_read(slot, entries),
@@ -215,6 +239,10 @@ impl Tab {
             Event::TimerFired { timer } => match self.take_wait(timer) {
                 Some(Wait::Job(job)) => self.job_timer(job, timer),
                 Some(Wait::Refresh(slot)) => self.refresh_timer(slot, timer),
+                Some(Wait::Borrow(slot)) => self.borrow_timer(slot, timer),
+                // The request gets no answer now: whatever waited for it (a job, a refresh and
+                // its Web Lock) goes on as after a network failure.
+                Some(Wait::RequestTimeout(request)) => self.http_answered(request, crate::effect::HttpAnswer::TimedOut),
                 _ => {}
             },
             Event::WindowMessage { origin, data } => self.window_message(&origin, data.as_deref()),
@@ -230,6 +258,16 @@ impl Tab {
         }
         self.follow_status();
         core::mem::take(&mut self.effects)
+    }
+
+    /// An HTTP answer (or its timeout) goes to what waits for the request, if anything still does.
+    fn http_answered(&mut self, request: Id, answer: crate::effect::HttpAnswer) {
+        match self.take_wait(request) {
+            Some(Wait::Job(job)) => self.job_answered(job, answer),
+            Some(Wait::Refresh(slot)) => self.refresh_answered(slot, answer),
+            Some(Wait::Discover(connection, call, refresh)) => self.discovered(connection, call, refresh, answer),
+            _ => {}
+        }
     }
 
     /// `connect.status`.
@@ -323,10 +361,20 @@ impl Tab {
         self.effects.push(Effect::Resolve { call, json: String::from("null") });
     }
 
-    /// Send a request whose answer goes on with `wait`.
-    fn fetch(&mut self, wait: Wait, fetch: crate::providers::Fetch) -> Id {
+    /// Forget a request whose answer no longer matters: the answer, if it ever comes, finds no
+    /// one, and its timeout timer goes.
+    fn forget_request(&mut self, request: Id) {
+        self.take_wait(request);
+        let timer = self.waits.iter().find(|(_, wait)| *wait == Wait::RequestTimeout(request)).map(|(timer, _)| *timer);
+        self.cancel_timer(timer);
+    }
+
+    /// Send a request whose answer goes on with `wait`, or fails as `network` after
+    /// `timeout_ms` (the connection's `requestTimeoutMs`) without one.
+    fn fetch(&mut self, wait: Wait, fetch: crate::providers::Fetch, timeout_ms: u32) -> Id {
         let id = self.wait_for(wait);
         self.effects.push(Effect::Fetch(crate::effect::HttpRequest { id, method: fetch.method, url: fetch.url, body: fetch.body }));
+        self.start_timer(Wait::RequestTimeout(id), timeout_ms);
         id
     }
 
@@ -370,6 +418,13 @@ impl Tab {
         let config = parsed.and_then(|record| ConnectConfig::parse(&record).map(|config| (config, Value::Record(record))));
         match config {
             Ok((config, config_json)) => {
+                // A redirect the user walked away from (Back, a closed tab restored) left its
+                // transaction, verifier included: gone once its 10 minutes are over, at the
+                // tab's first Connect, not only when another redirect starts.
+                if !self.pruned_session {
+                    self.pruned_session = true;
+                    self.read_storage(Wait::PruneSession, Area::Session, String::from("oauth-connect:"));
+                }
                 let memory = crate::providers::initial_memory(&config);
                 self.slot_for(&config);
                 self.connections.push(Connection { id, config, config_json, memory, status: Status::Idle, busy: false });
@@ -460,6 +515,7 @@ impl Tab {
             crate::effect::HttpAnswer::Failed => {
                 Err(ConnectError::new(ErrorCode::Network, "the request could not be sent or got no answer (network error, CORS, or the server is down)"))
             }
+            crate::effect::HttpAnswer::TimedOut => Err(ConnectError::new(ErrorCode::Network, "the server did not answer within requestTimeoutMs")),
         }
     }
 

@@ -1,9 +1,19 @@
 //! Token sets, one slot per connection (see `ConnectConfig::connection_key`), shared by every
 //! `Connect` of the tab with the same config and, over the channel, with the app's other tabs.
+//!
+//! **The refresh token never leaves the tab that got it** (the contract's `tokenStorage` rule):
+//! no channel message carries one, and a set from the channel is only ever taken as an access
+//! token. The tab that holds the refresh token (the one that connected) refreshes for all: a
+//! tab without one that needs a fresh access token asks the others, and the holder refreshes
+//! (if its token is due) and shares the new access token. A tab takes a shared set only while
+//! it holds no refresh token of its own, never one that names another `sub`.
+//!
 //! Refresh ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)) is single-flight
 //! in the tab (every caller waits for the one refresh) and across tabs (a Web Lock per
-//! connection; a tab that waited for the lock takes the set another tab just got instead of
-//! spending its own, now rotated, refresh token).
+//! connection). Two tabs may still hold the same refresh token (a tab duplicated with its
+//! `sessionStorage`): a holder that finds the token rotated by another tab (its fingerprint in
+//! `localStorage` changed) never spends its own, now stale, copy; it drops it and takes the
+//! access token the other tab shares.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -54,6 +64,8 @@ struct Refresh {
     fingerprint: String,
     token_endpoint: String,
     client_id: String,
+    /// The connection's `requestTimeoutMs`.
+    request_timeout_ms: u32,
     /// OIDC: a refreshed ID token is checked against it.
     issuer: Option<String>,
     listener: Listener,
@@ -72,6 +84,18 @@ pub struct Slot {
     /// The OIDC `sub` of the connection: a refreshed ID token must name the same user.
     subject: Option<String>,
     refresh: Option<alloc::boxed::Box<Refresh>>,
+    /// A tab without the refresh token waits for the holder's fresh access token.
+    borrow: Option<Borrow>,
+    /// The set came from another tab that holds its refresh token (and refreshes for this one).
+    refreshed_elsewhere: bool,
+}
+
+/// Callers waiting for another tab's fresh access token, and the timers of the wait (half-way
+/// the request is sent again; at the end the wait gives up).
+struct Borrow {
+    waiters: Vec<Waiter>,
+    half: Id,
+    end: Id,
 }
 
 fn fingerprint_of(tokens: &TokenSet) -> Option<String> {
@@ -118,6 +142,8 @@ impl Tab {
             reconnect_required: false,
             subject: None,
             refresh: None,
+            borrow: None,
+            refreshed_elsewhere: false,
         });
         let index = self.slots.len() - 1;
         self.update_listening();
@@ -137,12 +163,19 @@ impl Tab {
     /// The token set this tab kept in `sessionStorage` (before a reload).
     pub(crate) fn restore(&mut self, index: usize, entries: Vec<(String, String)>) {
         let Some(slot) = self.slots.get_mut(index) else { return };
-        let tokens = entry(&entries, STORED_TOKENS_PREFIX, &slot.key).and_then(|text| match crate::json::parse(text) {
-            Ok(Value::Record(record)) => TokenSet::from_contract_fields(&record).ok(),
+        let stored = entry(&entries, STORED_TOKENS_PREFIX, &slot.key).and_then(|text| match crate::json::parse(text) {
+            Ok(Value::Record(record)) => TokenSet::from_contract_fields(&record).ok().map(|tokens| (tokens, record)),
             _ => None,
         });
-        match tokens {
-            Some(tokens) => slot.tokens = Some(tokens),
+        match stored {
+            Some((tokens, record)) => {
+                // The OIDC `sub` is kept with the set, so a refreshed ID token is compared with
+                // it after a reload too (OIDC Core §12.2).
+                if let Some(Value::Text(sub)) = record.field("sub") {
+                    slot.subject = Some(sub.clone());
+                }
+                slot.tokens = Some(tokens);
+            }
             None => self.ask_other_tabs(index),
         }
     }
@@ -161,11 +194,17 @@ impl Tab {
         if kind == TOKENS_MESSAGE {
             w.key("tokens");
             match &slot.tokens {
-                Some(tokens) => w.value(&providers::token_set_record(tokens)),
+                // Every same-origin page can listen: the access token only.
+                Some(tokens) => w.value(&providers::token_set_record(&TokenSet { refresh_token: None, ..tokens.clone() })),
                 None => w.null(),
             }
             if reconnect {
                 w.key("reconnect");
+                w.bool(true);
+            }
+            // This tab refreshes the set for the others.
+            if slot.tokens.as_ref().is_some_and(|tokens| tokens.refresh_token.is_some()) {
+                w.key("refreshable");
                 w.bool(true);
             }
             if let Some(sub) = &slot.subject {
@@ -187,7 +226,11 @@ impl Tab {
         let stored = key(STORED_TOKENS_PREFIX, &slot.key);
         let effect = match (slot.storage, &slot.tokens) {
             (TokenStorage::Session, Some(tokens)) => {
-                Effect::WriteStorage { area: Area::Session, key: stored, value: crate::json::to_string(&providers::token_set_record(tokens)) }
+                let mut record = providers::token_set_record(tokens);
+                if let (Value::Record(fields), Some(sub)) = (&mut record, &slot.subject) {
+                    fields.push((String::from("sub"), Value::Text(sub.clone())));
+                }
+                Effect::WriteStorage { area: Area::Session, key: stored, value: crate::json::to_string(&record) }
             }
             _ => Effect::RemoveStorage { area: Area::Session, key: stored },
         };
@@ -211,6 +254,7 @@ impl Tab {
         }
         slot.reconnect_required = false;
         slot.tokens = Some(tokens);
+        slot.refreshed_elsewhere = false;
         self.persist(index);
         self.share(index, false);
     }
@@ -239,10 +283,13 @@ impl Tab {
         self.share(index, true);
     }
 
-    /// `disconnect()`: end a flow in flight and forget the connection in every tab.
+    /// `disconnect()`: end a flow and a refresh in flight and forget the connection in every tab.
     pub(crate) fn disconnect(&mut self, connection: Id) {
         self.abort_connection_job(connection);
         let Some((_, index)) = self.connection_slot(connection) else { return };
+        // A refresh in flight ends now (its callers get `aborted`, its lock goes): its answer
+        // must not bring back the tokens this call forgets.
+        self.finish_refresh(index, Err(super::flow::aborted()));
         if let Some(connection) = self.connection_mut(connection) {
             connection.status = super::Status::Idle;
         }
@@ -268,7 +315,7 @@ impl Tab {
             Some(Value::Text(kind)) if kind == TOKENS_REQUEST => {
                 let slot = &self.slots[index];
                 if slot.tokens.is_some() && !slot.reconnect_required {
-                    self.share(index, false);
+                    self.share_fresh(index);
                 }
             }
             Some(Value::Text(kind)) if kind == TOKENS_MESSAGE => {
@@ -289,12 +336,30 @@ impl Tab {
                         }
                     }
                     (_, Some(Value::Record(shared))) => {
-                        let Ok(tokens) = TokenSet::from_contract_fields(shared) else { return };
+                        let Ok(mut tokens) = TokenSet::from_contract_fields(shared) else { return };
+                        // Never a refresh token from the channel, whatever a page sent.
+                        tokens.refresh_token = None;
+                        // A tab holding the refresh token keeps its own set, unless another tab
+                        // rotated that token (its refresh waits for this set).
+                        let holds = slot.tokens.as_ref().is_some_and(|own| own.refresh_token.is_some());
+                        let rotated_elsewhere = matches!(slot.refresh.as_ref().map(|r| r.stage), Some(RefreshStage::AwaitingRotated { .. }));
+                        let sub = match message.field("sub") {
+                            Some(Value::Text(sub)) => Some(sub),
+                            _ => None,
+                        };
+                        let another_user = slot.subject.as_ref().is_some_and(|known| sub != Some(known));
+                        if (holds && !rotated_elsewhere) || another_user {
+                            return;
+                        }
                         slot.reconnect_required = false;
-                        if let Some(Value::Text(sub)) = message.field("sub") {
+                        if let Some(sub) = sub {
                             slot.subject = Some(sub.clone());
                         }
                         slot.tokens = Some(tokens);
+                        slot.refreshed_elsewhere = matches!(message.field("refreshable"), Some(Value::Bool(true)));
+                        self.persist(index);
+                        self.rotated_arrived(index);
+                        return self.borrowed_arrived(index);
                     }
                     _ => return,
                 }
@@ -308,7 +373,7 @@ impl Tab {
     /// `accessToken()` (`wants_set: false`) and `refresh()` (`true`, always refreshes).
     pub(crate) fn fresh_tokens(&mut self, connection: Id, call: Id, force: bool) {
         let Some((c, index)) = self.connection_slot(connection) else { return };
-        let (skew, provider) = (c.config.refresh_skew_ms, c.config.kind());
+        let (skew, request_timeout_ms) = (c.config.refresh_skew_ms, c.config.request_timeout_ms);
         let route = providers::refresh_route(&c.config, &c.memory);
         let slot = &self.slots[index];
         let refused = if matches!(route, RefreshRoute::NotHere) {
@@ -317,6 +382,12 @@ impl Tab {
             Some((ErrorCode::ReconnectRequired, "the provider revoked this connection: connect again"))
         } else if let Some(current) = &slot.tokens {
             let no_refresh_token = current.refresh_token.is_none();
+            if no_refresh_token && slot.refreshed_elsewhere {
+                // Another tab holds the refresh token: ask it for a fresh access token.
+                if force || current.needs_refresh(self.now_ms, skew) {
+                    return self.borrow_fresh(index, Waiter { call, wants_set: force });
+                }
+            }
             if !force && (!current.needs_refresh(self.now_ms, skew) || (no_refresh_token && !current.is_expired(self.now_ms))) {
                 return self.answer_tokens(call, index, force);
             }
@@ -331,15 +402,23 @@ impl Tab {
         if let Some(refresh) = &mut self.slots[index].refresh {
             return refresh.waiters.push(waiter);
         }
-        let (token_endpoint, issuer) = match route {
-            RefreshRoute::Endpoint { token_endpoint, issuer } => (token_endpoint, issuer),
-            RefreshRoute::Discover(fetch) => {
-                self.fetch(Wait::Discover(connection, call, force), fetch);
-                return;
-            }
-            RefreshRoute::NotHere => return,
-        };
+        if let RefreshRoute::Discover(fetch) = route {
+            self.fetch(Wait::Discover(connection, call, force), fetch, request_timeout_ms);
+            return;
+        }
+        self.start_refresh(connection, index, alloc::vec![waiter]);
+    }
+
+    /// Start the slot's refresh for `waiters` (none: for the other tabs, which the refresh's
+    /// share answers). Where the token endpoint is not known yet (OIDC after a reload), what
+    /// is here is shared instead.
+    fn start_refresh(&mut self, connection: Id, index: usize, waiters: Vec<Waiter>) {
         let Some(c) = self.connection(connection) else { return };
+        let (provider, request_timeout_ms) = (c.config.kind(), c.config.request_timeout_ms);
+        let (token_endpoint, issuer) = match providers::refresh_route(&c.config, &c.memory) {
+            RefreshRoute::Endpoint { token_endpoint, issuer } => (token_endpoint, issuer),
+            RefreshRoute::Discover(_) | RefreshRoute::NotHere => return self.share(index, false),
+        };
         let client_id = String::from(c.config.client_id());
         let lock = self.wait_for(Wait::Refresh(index));
         let slot = &mut self.slots[index];
@@ -347,11 +426,12 @@ impl Tab {
         let Some(refresh_token) = slot.tokens.as_ref().and_then(|tokens| tokens.refresh_token.clone()) else { return };
         let fingerprint = token::fingerprint(&refresh_token);
         slot.refresh = Some(alloc::boxed::Box::new(Refresh {
-            waiters: alloc::vec![waiter],
+            waiters,
             refresh_token,
             fingerprint,
             token_endpoint,
             client_id,
+            request_timeout_ms,
             issuer,
             listener: Listener::Connection(connection),
             provider,
@@ -361,6 +441,67 @@ impl Tab {
             pending: Some(lock),
         }));
         self.effects.push(Effect::RequestLock { lock, name });
+    }
+
+    /// Wait for another tab's fresh access token (this tab holds no refresh token).
+    fn borrow_fresh(&mut self, index: usize, waiter: Waiter) {
+        if let Some(borrow) = &mut self.slots[index].borrow {
+            return borrow.waiters.push(waiter);
+        }
+        let half = self.start_timer(Wait::Borrow(index), ROTATED_WAIT_MS / 2);
+        let end = self.start_timer(Wait::Borrow(index), ROTATED_WAIT_MS);
+        self.slots[index].borrow = Some(Borrow { waiters: alloc::vec![waiter], half, end });
+        self.ask_other_tabs(index);
+    }
+
+    /// A set arrived from another tab: callers waiting for a fresh access token get it.
+    fn borrowed_arrived(&mut self, index: usize) {
+        let fresh = self.slots[index].tokens.as_ref().is_some_and(|tokens| !tokens.is_expired(self.now_ms));
+        if fresh {
+            self.end_borrow(index);
+        }
+    }
+
+    pub(crate) fn borrow_timer(&mut self, index: usize, timer: Id) {
+        let Some(borrow) = self.slots.get(index).and_then(|slot| slot.borrow.as_ref()) else { return };
+        if timer == borrow.half {
+            self.ask_other_tabs(index);
+        } else if timer == borrow.end {
+            self.end_borrow(index);
+        }
+    }
+
+    /// The wait is over: the waiters get the access token this tab holds while it is still
+    /// valid, or `reconnect_required` (no tab of the app holds the refresh token any more).
+    fn end_borrow(&mut self, index: usize) {
+        let Some(borrow) = self.slots[index].borrow.take() else { return };
+        self.cancel_timer(Some(borrow.half));
+        self.cancel_timer(Some(borrow.end));
+        let valid = self.slots[index].tokens.as_ref().is_some_and(|tokens| !tokens.is_expired(self.now_ms));
+        for waiter in borrow.waiters {
+            if valid {
+                self.answer_tokens(waiter.call, index, waiter.wants_set);
+            } else {
+                self.reject(waiter.call, ConnectError::new(ErrorCode::ReconnectRequired, "the access token expired and no tab of this app holds its refresh token: connect again"));
+            }
+        }
+    }
+
+    /// Another tab asked for the set: refresh first when the access token is due (this tab
+    /// holds the refresh token; the refresh shares its result), else share what is here.
+    fn share_fresh(&mut self, index: usize) {
+        let slot = &self.slots[index];
+        let holds = slot.tokens.as_ref().is_some_and(|tokens| tokens.refresh_token.is_some());
+        let connection = self.connections.iter().find(|c| c.config.connection_key_str() == slot.key);
+        let due = connection.is_some_and(|c| slot.tokens.as_ref().is_some_and(|tokens| tokens.needs_refresh(self.now_ms, c.config.refresh_skew_ms)));
+        match connection.map(|c| c.id) {
+            Some(connection) if holds && due => {
+                if slot.refresh.is_none() {
+                    self.start_refresh(connection, index, alloc::vec::Vec::new());
+                }
+            }
+            _ => self.share(index, false),
+        }
     }
 
     /// OIDC discovery before a refresh came back: try the call again.
@@ -439,11 +580,29 @@ impl Tab {
         }
     }
 
+    /// Another tab rotated the refresh token this tab holds a copy of, and its set never came:
+    /// the copy is stale (spending it would make a server with reuse detection revoke the
+    /// grant), so it goes; the callers get the access token while it is valid.
+    fn rotated_never_came(&mut self, index: usize) {
+        let slot = &mut self.slots[index];
+        if let Some(tokens) = slot.tokens.as_mut() {
+            tokens.refresh_token = None;
+        }
+        let valid = slot.tokens.as_ref().is_some_and(|tokens| !tokens.is_expired(self.now_ms));
+        self.persist(index);
+        let outcome = if valid {
+            Ok(false)
+        } else {
+            Err(ConnectError::new(ErrorCode::ReconnectRequired, "the access token expired and no tab of this app holds its refresh token: connect again"))
+        };
+        self.finish_refresh(index, outcome);
+    }
+
     pub(crate) fn refresh_timer(&mut self, index: usize, timer: Id) {
         let Some(refresh) = self.slots.get(index).and_then(|slot| slot.refresh.as_ref()) else { return };
         match refresh.stage {
             RefreshStage::AwaitingRotated { half, .. } if half == timer => self.ask_other_tabs(index),
-            RefreshStage::AwaitingRotated { end, .. } if end == timer => self.request_refresh(index),
+            RefreshStage::AwaitingRotated { end, .. } if end == timer => self.rotated_never_came(index),
             RefreshStage::Retrying => self.request_refresh(index),
             _ => {}
         }
@@ -458,7 +617,8 @@ impl Tab {
         let Some(refresh) = self.slots[index].refresh.as_ref() else { return };
         let body = token::refresh_body(&refresh.refresh_token, &refresh.client_id);
         let fetch = providers::Fetch::post_form(&refresh.token_endpoint, body);
-        let request = self.fetch(Wait::Refresh(index), fetch);
+        let timeout_ms = refresh.request_timeout_ms;
+        let request = self.fetch(Wait::Refresh(index), fetch, timeout_ms);
         if let Some(refresh) = self.slots[index].refresh.as_mut() {
             refresh.stage = RefreshStage::Requesting;
             refresh.pending = Some(request);
@@ -468,6 +628,9 @@ impl Tab {
     pub(crate) fn refresh_answered(&mut self, index: usize, answer: HttpAnswer) {
         let Some(Slot { subject: known_subject, refresh: Some(refresh), .. }) = self.slots.get_mut(index) else { return };
         refresh.pending = None;
+        // A request that used all of requestTimeoutMs is not tried again: the lock and every
+        // waiter have waited long enough.
+        let timed_out = answer == HttpAnswer::TimedOut;
         let outcome = Self::read_answer(answer)
             .and_then(Response::into_object)
             .and_then(|body| token::token_set_from_response(&body, self.now_ms, Some(&refresh.refresh_token)));
@@ -493,7 +656,7 @@ impl Tab {
                 self.reconnect_slot(index);
                 self.finish_refresh(index, Err(reconnect));
             }
-            Err(error) if token::is_retryable(&error) && refresh.attempt < token::REFRESH_RETRY_DELAYS_MS.len() => {
+            Err(error) if token::is_retryable(&error) && !timed_out && refresh.attempt < token::REFRESH_RETRY_DELAYS_MS.len() => {
                 let delay = token::REFRESH_RETRY_DELAYS_MS[refresh.attempt];
                 refresh.attempt += 1;
                 refresh.stage = RefreshStage::Retrying;
@@ -510,8 +673,12 @@ impl Tab {
     fn finish_refresh(&mut self, index: usize, outcome: Result<bool>) {
         let Some(refresh) = self.slots[index].refresh.take() else { return };
         if let Some(pending) = refresh.pending {
-            if self.take_wait(pending).is_some() && refresh.stage == RefreshStage::Retrying {
-                self.effects.push(Effect::CancelTimer { timer: pending });
+            match refresh.stage {
+                RefreshStage::Requesting => self.forget_request(pending),
+                RefreshStage::Retrying => self.cancel_timer(Some(pending)),
+                _ => {
+                    self.take_wait(pending);
+                }
             }
         }
         if let RefreshStage::AwaitingRotated { half, end } = refresh.stage {
@@ -528,6 +695,8 @@ impl Tab {
             Ok(_) if self.slots[index].tokens.is_none() => return,
             Ok(refreshed) => refreshed.then_some("refresh"),
             Err(_) if code == Some(ErrorCode::ReconnectRequired) => Some("reconnect_required"),
+            // `disconnect()` ended it: the app asked for that, no event.
+            Err(_) if code == Some(ErrorCode::Aborted) => None,
             Err(_) => Some("error"),
         };
         if let Some(name) = name {

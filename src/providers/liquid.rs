@@ -104,7 +104,7 @@ pub fn prepare_answered(config: &LiquidConfig, response: Response) -> Result<Pre
     url.push('/');
     url.push_str(&id);
     url.push_str("/liquid_oauth");
-    Ok(Prepared { url, token_endpoint: None, liquid_session: Some(LiquidSession { id, secret: Secret::new(secret) }) })
+    Ok(Prepared { url, token_endpoint: None, liquid_session: Some(LiquidSession { id, secret: Secret::new(secret) }), iss_required: false })
 }
 
 fn session<'a>(flow: &Flow<'a>) -> Result<&'a LiquidSession> {

@@ -114,6 +114,8 @@ pub struct Prepared {
     /// OAuth 2.0 / OIDC: the token endpoint the browser redeems the code at.
     pub token_endpoint: Option<String>,
     pub liquid_session: Option<LiquidSession>,
+    /// OIDC: discovery says the issuer sends `iss` with every response (RFC 9207).
+    pub iss_required: bool,
 }
 
 /// The authorization and token endpoints of an OAuth 2.0 / OIDC connection.
@@ -121,6 +123,8 @@ pub struct Prepared {
 pub struct Endpoints {
     pub authorization: String,
     pub token: Option<String>,
+    /// The discovery document's `authorization_response_iss_parameter_supported`.
+    pub iss_required: bool,
 }
 
 /// What a connection remembers between flows.
@@ -260,7 +264,12 @@ pub struct Flow<'a> {
 
 impl Flow<'_> {
     pub fn expectation(&self) -> CallbackExpectation<'_> {
-        CallbackExpectation { state: &self.pending.state, issuer: self.config.issuer(), response_mode: self.config.response_mode() }
+        CallbackExpectation {
+            state: &self.pending.state,
+            issuer: self.config.issuer(),
+            iss_required: self.prepared.iss_required,
+            response_mode: self.config.response_mode(),
+        }
     }
 }
 

@@ -90,7 +90,7 @@ pub fn token_endpoint(config: &OAuth2Config) -> Option<&str> {
 
 pub fn prepare(config: &OAuth2Config, pending: &Pending) -> Result<Prepared> {
     let url = authorization_url(&config.authorization_endpoint, &config.client_id, &config.redirect_uri, &config.scope, &config.extra_params, config.response_mode, pending)?;
-    Ok(Prepared { url, token_endpoint: token_endpoint(config).map(String::from), liquid_session: None })
+    Ok(Prepared { url, token_endpoint: token_endpoint(config).map(String::from), liquid_session: None, iss_required: false })
 }
 
 /// The authorization request of a code flow ([RFC 6749 §4.1.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1)).

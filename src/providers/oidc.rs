@@ -67,8 +67,8 @@ pub fn remember_endpoints(config: &OidcConfig, memory: &mut Memory, response: Re
         (true, Some(document)) => document,
         _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "the discovery document could not be read").with_status(response.status)),
     };
-    let (authorization, token) = discovery_endpoints(document, &config.issuer)?;
-    let endpoints = Endpoints { authorization, token: Some(token) };
+    let (authorization, token, iss_required) = discovery_endpoints(document, &config.issuer)?;
+    let endpoints = Endpoints { authorization, token: Some(token), iss_required };
     memory.endpoints = Some(endpoints.clone());
     Ok(endpoints)
 }
@@ -83,7 +83,7 @@ fn url(config: &OidcConfig, endpoints: &Endpoints, pending: &Pending) -> Result<
         crate::callback::ResponseMode::Query,
         pending,
     )?;
-    Ok(Prepared { url, token_endpoint: endpoints.token.clone(), liquid_session: None })
+    Ok(Prepared { url, token_endpoint: endpoints.token.clone(), liquid_session: None, iss_required: endpoints.iss_required })
 }
 
 pub fn refresh_route(config: &OidcConfig, memory: &Memory) -> RefreshRoute {

@@ -64,7 +64,7 @@ pub fn prepare_answered(response: Response) -> Result<Prepared> {
     let url: String = opt_string(&answer, "authorizeUrl", ErrorCode::InvalidConfig)?
         .ok_or_else(|| ConnectError::new(ErrorCode::InvalidConfig, "sessionEndpoint: no authorizeUrl"))?;
     check_url(&url, "authorizeUrl")?;
-    Ok(Prepared { url, token_endpoint: None, liquid_session: None })
+    Ok(Prepared { url, token_endpoint: None, liquid_session: None, iss_required: false })
 }
 
 /// The backend redeems the code (`POST /connect/token` with the business key).

@@ -85,7 +85,7 @@ pub fn prepare_answered(config: &TurnqeyConfig, memory: &Memory, pending: &Pendi
     params.push(("state", &pending.state));
     params.push(("identity", &config.identity));
     params.push(("checksum", &checksum));
-    Ok(Prepared { url: build_authorize_url_str(&config.authorize_url, &params)?, token_endpoint: None, liquid_session: None })
+    Ok(Prepared { url: build_authorize_url_str(&config.authorize_url, &params)?, token_endpoint: None, liquid_session: None, iss_required: false })
 }
 
 pub fn complete(flow: &Flow<'_>, url: &str) -> Result<Completed> {

@@ -1004,7 +1004,9 @@ impl Sim {
                 Effect::Broadcast { message } => {
                     let value = json(message);
                     match text_at(&value, "type").as_deref() {
-                        Some("oauth-connect:tokens") => None,
+                        // Access and ID tokens may go to the app's other tabs; refresh tokens
+                        // ("rt-…") never leave the tab that got them.
+                        Some("oauth-connect:tokens") => leaks(message, &|s: &str| !s.starts_with("rt-")),
                         Some("oauth-connect:callback") => {
                             let url = text_at(&value, "url").unwrap_or_default();
                             let codes = params(&url).into_iter().map(|(_, v)| v).collect::<Vec<_>>();
