@@ -290,7 +290,10 @@ function run(e) {
       if (type) headers["content-type"] = type;
       // A failed request is its id alone; an answer its id, status and body.
       const failed = () => feed([HTTP, request]);
-      fetch(url, { method, headers, body }).then(
+      // `referrerPolicy: "origin"`: a callback page served with `no-referrer` (as advised) still
+      // sends its origin in `Origin`, which the app's backend checks, and never its address
+      // (which holds the code) in `Referer`.
+      fetch(url, { method, headers, body, referrerPolicy: "origin" }).then(
         (response) =>
           response.text().then(
             (text) => (text.length > MAX_BODY ? failed() : feed([HTTP, request, response.status, text])),
