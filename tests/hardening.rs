@@ -274,3 +274,52 @@ fn memory_rt_stays_in_tab_a_pushed_set_is_taken_as_an_access_token_only() {
     assert!(sim.tokens(a).and_then(|t| text_at(&t, "refreshToken")).is_some_and(|rt| rt != "forged-rt"));
     assert_eq!(sim.tokens(b).and_then(|t| text_at(&t, "refreshToken")), None, "never a refresh token from the channel");
 }
+
+/// A relayed Turnqey callback for this flow's state but another identity, another platform or
+/// a status that is not `connected` never completes the flow (it used to: only `state` and
+/// `collection` were read).
+#[test]
+fn relay_cannot_complete_a_turnqey_flow_for_another_identity_or_status() {
+    for (from, to) in [("identity=user-42", "identity=user-7"), ("status=connected", "status=revoked"), ("platform=", "platform=x")] {
+        let mut sim = Sim::new();
+        let turnqey = sim.turnqey_backend();
+        let tab = sim.open_tab();
+        let conn = sim.connect(tab, &turnqey_config(""));
+        let call = sim.popup(conn);
+        sim.run();
+        sim.provider_page_seen();
+        let popup = sim.last_popup(conn.page);
+        let url = sim.popups[popup].location.clone();
+        let back = turnqey.borrow_mut().approve(&url);
+        assert!(back.contains(from), "{back}");
+        // `platform=` + the configured platform becomes another one.
+        let forged = if from == "platform=" { back.replacen("platform=", "platform=x", 1) } else { back.replacen(from, to, 1) };
+        sim.popup_lands(popup, &forged);
+        sim.run();
+        assert_eq!(sim.code(call), ErrorCode::InvalidCallback, "{to}");
+        assert_ne!(sim.status(conn), "connected");
+    }
+}
+
+/// A relayed Liquid return page must name this flow's session: one with the state but no (or
+/// another) `session_id` never completes the flow (without `session_id` it used to pass).
+#[test]
+fn relay_cannot_complete_a_liquid_flow_without_its_session() {
+    for forge in [|back: &str| back.split("&session_id=").next().unwrap().to_string(), |back: &str| back.replacen("session_id=", "session_id=x", 1)] {
+        let mut sim = Sim::new();
+        let liquid = sim.liquid_backend();
+        let tab = sim.open_tab();
+        let conn = sim.connect(tab, &liquid_return_config(""));
+        let call = sim.popup(conn);
+        sim.run();
+        sim.provider_page_seen();
+        let popup = sim.last_popup(conn.page);
+        let url = sim.popups[popup].location.clone();
+        let back = liquid.borrow_mut().approve(&url).unwrap();
+        assert!(back.contains("&session_id="), "{back}");
+        sim.popup_lands(popup, &forge(&back));
+        sim.run();
+        assert_eq!(sim.code(call), ErrorCode::InvalidCallback);
+        assert_ne!(sim.status(conn), "connected");
+    }
+}

@@ -117,8 +117,10 @@ pub fn complete(config: &LiquidConfig, flow: &Flow<'_>, url: Option<&str>) -> Re
     let params = match url {
         Some(url) => {
             let params = check_response(url, &flow.expectation())?;
-            if params.iter().any(|(name, value)| name == "session_id" && value != &session.id) {
-                return Err(ConnectError::new(ErrorCode::InvalidCallback, "the return page is another Liquid session's"));
+            // Liquid's return page names the session it approved: a relayed message without
+            // this flow's session (from any page that learned the state) completes nothing.
+            if crate::callback::param(&params, "session_id") != Some(session.id.as_str()) {
+                return Err(ConnectError::new(ErrorCode::InvalidCallback, "the return page is not this Liquid session's"));
             }
             params
         }

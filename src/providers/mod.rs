@@ -314,7 +314,7 @@ pub fn complete(flow: &Flow<'_>, arrival: &Arrival) -> Result<Step<Completed, Wa
         ProviderConfig::OAuth2(oauth2) => oauth2::complete(oauth2, flow, url.unwrap_or_default()),
         ProviderConfig::Oidc(_) => oauth2::complete_with_token_endpoint(flow, url.unwrap_or_default()),
         ProviderConfig::Torque(torque) => torque::complete(torque, flow, url.unwrap_or_default()),
-        ProviderConfig::Turnqey(_) => turnqey::complete(flow, url.unwrap_or_default()).map(Step::Done),
+        ProviderConfig::Turnqey(turnqey) => turnqey::complete(turnqey, flow, url.unwrap_or_default()).map(Step::Done),
         ProviderConfig::Liquid(liquid) => liquid::complete(liquid, flow, url),
     }
 }

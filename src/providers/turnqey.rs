@@ -88,11 +88,21 @@ pub fn prepare_answered(config: &TurnqeyConfig, memory: &Memory, pending: &Pendi
     Ok(Prepared { url: build_authorize_url_str(&config.authorize_url, &params)?, token_endpoint: None, liquid_session: None, iss_required: false })
 }
 
-pub fn complete(flow: &Flow<'_>, url: &str) -> Result<Completed> {
+pub fn complete(config: &TurnqeyConfig, flow: &Flow<'_>, url: &str) -> Result<Completed> {
     let params = check_response(url, &flow.expectation())?;
-    let collection = String::from(crate::callback::param(&params, "collection").unwrap_or_default());
+    let get = |name: &str| crate::callback::param(&params, name);
+    let collection = String::from(get("collection").unwrap_or_default());
     if collection.is_empty() {
         return Err(ConnectError::new(ErrorCode::InvalidCallback, "Turnqey's answer has no collection"));
+    }
+    // The answer must be for the identity and platform this flow asked for, and say
+    // `connected`: a relayed callback (from any page of the origin that learned the state) that
+    // names another user, or a status that is not success, never completes the flow.
+    let matches = get("identity") == Some(config.identity.as_str())
+        && get("platform").is_none_or(|platform| platform == config.platform)
+        && get("status").is_none_or(|status| status == "connected");
+    if !matches {
+        return Err(ConnectError::new(ErrorCode::InvalidCallback, "Turnqey's answer is not this flow's (identity, platform or status)"));
     }
     let mut completed = Completed::default();
     put(&mut completed.result, "collection", text(&collection));
