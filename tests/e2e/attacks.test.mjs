@@ -377,7 +377,6 @@ describe("mix-up", () => {
 
   test("popup: a callback without iss, from a provider whose discovery advertises it, is issuer_mismatch", {
     timeout: 60_000,
-    todo: "RFC 9207 §2.4 is not enforced: the library never reads discovery's `authorization_response_iss_parameter_supported` (no occurrence in src/), so a response with `iss` stripped is accepted and its code redeemed (the flow succeeded); the contract says it is issuer_mismatch",
   }, async (t) => {
     const s = await scene(t, { kind: "oidc" });
     const discovery = await fetch(`${issuer}/.well-known/openid-configuration`).then((r) => r.json());
@@ -539,7 +538,6 @@ describe("token endpoint failures", () => {
 
   test("the token endpoint answers nothing at all: network within a few seconds of requestTimeoutMs (2 s)", {
     timeout: 60_000,
-    todo: "requestTimeoutMs is not implemented: the runner's fetch has no deadline and the core no timer for it (src/ has no requestTimeoutMs; pkg-template/index.js FETCH has no AbortSignal), so a token endpoint that never answers leaves popup() pending: 8 s after the hung token request it had not settled (the Connect's status read \"error\" meanwhile)",
   }, async (t) => {
     const s = await scene(t, { kind: "oidc" });
     const held = [];
@@ -634,7 +632,7 @@ describe("a same-origin spy on the channel and storage", () => {
 
   test("it never reads a code, verifier or refresh token: not in storage, not in a channel message of the flow", {
     timeout: 60_000,
-    todo: "two holes: (1) the popup's callback page relays `{ type: \"oauth-connect:callback\", url }` on BroadcastChannel(\"oauth-connect\") with the authorization code in the URL (docs/behaviour.md, The relay), so any same-origin listener reads the code; (2) tokenStorage \"memory\": after a connect the tab broadcasts its whole token set on the channel, refresh token included (src/machine/tokens.rs `share` -> `broadcast` writes `token_set_record`); the contract says the refresh token never leaves the tab (no channel message)",
+    todo: "the popup's callback page relays `{ type: \"oauth-connect:callback\", url }` on BroadcastChannel(\"oauth-connect\") with the authorization code in the URL (docs/behaviour.md, The relay): the one way back when COOP cut window.opener, so any same-origin listener reads the code as the flow ends (it cannot redeem it: the verifier stays in the opener's memory). The refresh token no longer goes on the channel (tests/hardening.rs memory_rt_stays_in_tab_*)",
   }, async (t) => {
     const s = await withSpy(t);
     const { result } = await spiedFlow(s);
@@ -664,7 +662,6 @@ describe("a same-origin spy on the channel and storage", () => {
 
   test("it never learns the flow's state before the flow ends", {
     timeout: 60_000,
-    todo: "while a popup flow runs, localStorage holds the popup marker `oauth-connect:popup:<state>` (docs/behaviour.md, Storage), so a same-origin script reads the flow's state from the key; the contract says nothing a same-origin page can read names a flow's state before it ends",
   }, async (t) => {
     const s = await withSpy(t);
     const { state, during } = await spiedFlow(s);
@@ -676,7 +673,6 @@ describe("a same-origin spy on the channel and storage", () => {
 
   test("a `tokens?` request on the channel is not answered with the refresh token", {
     timeout: 60_000,
-    todo: "a tab asked `{ type: \"oauth-connect:tokens?\", key }` on the channel answers with its token set, refresh token included (src/machine/tokens.rs `channel_message` -> `share`), to any same-origin script that knows the connection key (it is in the `oauth-connect:rt:<key>` localStorage key and in every channel message)",
   }, async (t) => {
     const s = await withSpy(t);
     const { result } = await spiedFlow(s);
@@ -733,7 +729,6 @@ describe("a same-origin spy on the channel and storage", () => {
 
   test("a forged relay with the state read from the popup marker does not break the flow", {
     timeout: 60_000,
-    todo: "the popup marker key `oauth-connect:popup:<state>` in localStorage gives a same-origin script the state of the flow in flight; a forged relay `{ type: \"oauth-connect:callback\", url: <callback?code=forged&state=<that state>> }` on the channel is then accepted by the opener, which redeems the forged code and ends the real flow with token_error",
   }, async (t) => {
     const s = await withSpy(t);
     const popup = await startPopup(s.page, server);
@@ -761,7 +756,6 @@ describe("a same-origin spy on the channel and storage", () => {
 
   test("with tokenStorage \"session\": the refresh token is in this tab's sessionStorage only, never in a channel message or localStorage", {
     timeout: 60_000,
-    todo: "after a connect the tab broadcasts its whole token set on BroadcastChannel(\"oauth-connect\"), refresh token included (src/machine/tokens.rs `share`); the contract's rule for \"session\" is the same as for memory: no channel message",
   }, async (t) => {
     const s = await withSpy(t);
     await makeConnect(s.page, { tokenStorage: "session" });
@@ -783,6 +777,11 @@ describe("a same-origin spy on the channel and storage", () => {
     // The set stored by design would trip finish()'s storage check: forget it first.
     await s.page.evaluate(() => window.conn2.disconnect());
     assert.deepEqual({ inChannel, inLocalStorage }, { inChannel: 0, inLocalStorage: 0 });
-    await finish(s);
+    // This tab's connection stays in "session" mode (conn2 asked for it), so the next connect
+    // would keep its set in sessionStorage by design: it runs in a fresh tab of the app.
+    const fresh = await s.context.newPage();
+    await fresh.goto(`${server.appOrigin}/test/app.html?kind=oidc`);
+    await fresh.waitForSelector("body[data-ready=true]", { state: "attached" });
+    await finish(s, fresh);
   });
 });
