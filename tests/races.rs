@@ -142,7 +142,7 @@ fn the_lock_granted_before_the_broadcast_arrives_waits_for_it_instead_of_spendin
     let call_b = sim.access_token(b);
     sim.run();
     assert!(matches!(sim.settled(call_a), Some(Settled::Resolved(_))));
-    assert_eq!(sim.settle_count(call_b), 0, "B holds the lock, sees the new fingerprint, waits for the broadcast");
+    assert_eq!(sim.settle_count(call_b), 0, "B (no refresh token) waits for the share of A, which refreshed");
     assert_eq!(server.borrow().refreshes, 1);
     sim.advance(500.0);
     sim.hold_channel = false;
