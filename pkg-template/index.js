@@ -209,6 +209,27 @@ function onMessage(event) {
   feed([MESSAGE, event.origin, messageData(event.data)]);
 }
 
+// Flow windows are opened by a hidden frame of this page (same origin, about:blank), so that a
+// window's `opener` is that frame and not this page: no page of the provider (or of its login
+// chain) can navigate the app's tab through `window.opener` (reverse tabnabbing). Chromium lets
+// a cross-origin popup navigate neither its opener frame nor that frame's top, while this page
+// still watches, navigates and closes the window (it is same-origin with the frame). The
+// callback page's message to its opener arrives at the frame, which is listened to as well.
+let openerFrame = null;
+let listeningToMessages = false;
+
+function openerWindow() {
+  if (!openerFrame?.isConnected || !openerFrame.contentWindow) {
+    openerFrame = document.createElement("iframe");
+    openerFrame.hidden = true;
+    openerFrame.tabIndex = -1;
+    openerFrame.setAttribute("aria-hidden", "true");
+    (document.body ?? document.documentElement).append(openerFrame);
+    if (listeningToMessages) openerFrame.contentWindow?.addEventListener("message", onMessage);
+  }
+  return openerFrame.contentWindow ?? window;
+}
+
 function openChannel() {
   channel ??= new BroadcastChannel("oauth-connect");
   return channel;
@@ -241,7 +262,7 @@ function run(e) {
       const [, id, features, title] = e;
       let popup = null;
       try {
-        popup = window.open("", "_blank", features);
+        popup = openerWindow().open("", "_blank", features);
       } catch {}
       if (!popup) return feed([BLOCKED, id]);
       windows.set(id, popup);
@@ -326,15 +347,21 @@ function run(e) {
       } catch {}
       return;
     case LISTEN:
-      if (e[1] !== CHANNEL_SOURCE) window.addEventListener("message", onMessage);
-      else {
+      if (e[1] !== CHANNEL_SOURCE) {
+        listeningToMessages = true;
+        window.addEventListener("message", onMessage);
+        openerFrame?.contentWindow?.addEventListener("message", onMessage);
+      } else {
         listeningToChannel = true;
         openChannel().onmessage = (event) => feed([CHANNEL, messageData(event.data)]);
       }
       return;
     case UNLISTEN:
-      if (e[1] !== CHANNEL_SOURCE) window.removeEventListener("message", onMessage);
-      else {
+      if (e[1] !== CHANNEL_SOURCE) {
+        listeningToMessages = false;
+        window.removeEventListener("message", onMessage);
+        openerFrame?.contentWindow?.removeEventListener("message", onMessage);
+      } else {
         listeningToChannel = false;
         channel?.close();
         channel = null;

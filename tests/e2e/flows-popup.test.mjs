@@ -158,6 +158,39 @@ describe("popup flow", () => {
     assert.equal(await page.textContent("#status"), "connected");
   });
 
+  test("no provider page can navigate the app's tab through window.opener (reverse tabnabbing); the flow still succeeds", { timeout: 30_000 }, async (t) => {
+    const context = await newContext(browser, t);
+    const { page, events } = await openApp(context, server, { kind: "oidc" });
+    const appUrl = page.url();
+    const popup = await startPopup(page, server);
+    // The provider's page (another origin) tries every way back to the app's tab. Before the
+    // fix, the first one navigated the app away.
+    const attempts = await popup.evaluate((evil) => {
+      const results = [];
+      for (const [name, go] of [
+        ["opener", () => (window.opener.location = evil)],
+        ["opener.top", () => (window.opener.top.location = evil)],
+        ["opener.parent", () => (window.opener.parent.location = evil)],
+      ]) {
+        try {
+          go();
+          results.push(`${name}: allowed`);
+        } catch {
+          results.push(`${name}: refused`);
+        }
+      }
+      return results;
+    }, `${server.otherOrigin}/evil`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(page.url(), appUrl, `the app's tab was navigated: ${attempts.join(", ")}`);
+    assert.deepEqual(attempts, ["opener: refused", "opener.top: refused", "opener.parent: refused"]);
+    await answerInPopup(popup);
+    const { result, error } = await outcome(page);
+    assert.equal(error, undefined, error?.text);
+    assert.ok(result.tokens.accessToken);
+    assert.ok(inOrder(eventNames(events), ["open", "success"]));
+  });
+
   test("a relay message forged by another origin is ignored; the real one completes the flow", { timeout: 30_000 }, async (t) => {
     const context = await newContext(browser, t);
     const requests = recordRequests(context);
