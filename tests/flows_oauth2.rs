@@ -273,7 +273,7 @@ fn timeout_rejects_timeout_and_closes_the_window() {
     let (mut sim, _server, conn) = setup(&oauth2_token_config(""));
     let call = sim.popup_with(conn, oauth_connect::effect::PopupOptions { timeout_ms: Value::Number(5_000.0), ..Default::default() });
     sim.provider_page_seen();
-    sim.advance(4_700.0);
+    sim.advance(4_500.0);
     assert_eq!(sim.settle_count(call), 0);
     sim.advance(200.0);
     assert_eq!(sim.code(call), ErrorCode::Timeout);

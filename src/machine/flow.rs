@@ -39,6 +39,8 @@ pub(crate) enum Stage {
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
     saw_foreign: bool,
+    /// Polls in a row that found the popup on another origin's page.
+    foreign_polls: u8,
     severed: bool,
     timeout: Option<Id>,
     poll: Option<Id>,
@@ -337,8 +339,12 @@ impl Tab {
             Stage::Watching => {
                 let watch = &mut self.jobs[index].watch;
                 if !closed {
-                    // An unreadable location: the popup shows another origin's page.
-                    watch.saw_foreign |= foreign;
+                    // An unreadable location: the popup shows another origin's page. Seen in two
+                    // polls in a row, not one: as a COOP page commits, a poll can catch the
+                    // window on the provider's origin an instant before it reads `closed`, which
+                    // would make a cut look like a close by the user.
+                    watch.foreign_polls = if foreign { watch.foreign_polls.saturating_add(1) } else { 0 };
+                    watch.saw_foreign |= watch.foreign_polls >= 2;
                 } else {
                     match judge_popup_closed(PopupEvidence { saw_provider_page_open: watch.saw_foreign, opener_has_focus: opener_focused }) {
                         PopupClosed::Severed => {

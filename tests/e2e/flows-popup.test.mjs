@@ -147,7 +147,9 @@ describe("popup flow", () => {
     const popup = await startPopup(page, server);
     // The user reads the consent page while the opener notices the cut (a 200 ms poll); an
     // instant approve could finish the flow before it does.
-    await until(() => eventNames(events).includes("popup_severed"), { what: "popup_severed" });
+    await until(() => eventNames(events).includes("popup_severed"), { what: "popup_severed" }).catch((error) => {
+      throw new Error(`${error.message}; the events so far: ${eventNames(events).join(",")}`);
+    });
     await answerInPopup(popup); // the callback page closes it: the relay went over BroadcastChannel
     const { result, error } = await outcome(page);
     assert.equal(error, undefined);

@@ -1254,9 +1254,10 @@ impl Sim {
         page
     }
 
-    /// The provider's first page is seen open by the opener's poll (its location unreadable).
+    /// The provider's first page is seen open by the opener's polls (its location unreadable,
+    /// in two polls in a row).
     pub fn provider_page_seen(&mut self) {
-        self.advance(f64::from(oauth_connect::flow::POPUP_POLL_MS));
+        self.advance(f64::from(2 * oauth_connect::flow::POPUP_POLL_MS));
     }
 
     /// A whole popup flow: popup(), the provider page seen, approve, relay.
