@@ -323,3 +323,55 @@ fn relay_cannot_complete_a_liquid_flow_without_its_session() {
         assert_ne!(sim.status(conn), "connected");
     }
 }
+
+/// RFC 9700 §4.3.2: no access or refresh token ever goes into a URL (a request's, a window's,
+/// the address bar's), through a connect and refreshes in two tabs.
+#[test]
+fn no_token_in_any_url() {
+    use oauth_connect::effect::Effect;
+    let (mut sim, _server, a, b) = two_tabs();
+    for _ in 0..2 {
+        sim.advance(3_600_000.0);
+        let call = sim.access_token(b);
+        sim.run();
+        assert!(matches!(sim.settled(call), Some(Settled::Resolved(_))));
+    }
+    let tokens: Vec<String> = sim.secrets.borrow().iter().filter(|s| s.starts_with("at-") || s.starts_with("rt-")).cloned().collect();
+    assert!(tokens.len() >= 4, "{tokens:?}");
+    let _ = a;
+    for (_, effect) in &sim.log {
+        let url = match effect {
+            Effect::Fetch(request) => &request.url,
+            Effect::NavigateWindow { url, .. } | Effect::NavigateSelf { url } | Effect::ReplaceUrl { url } => url,
+            _ => continue,
+        };
+        assert!(tokens.iter().all(|token| !url.contains(token.as_str())), "a token in {url}");
+    }
+}
+
+/// A set pushed on the channel that names another `sub` than the tab knows is not taken (OIDC).
+#[test]
+fn memory_rt_stays_in_tab_a_pushed_set_for_another_user_is_not_taken() {
+    let mut sim = Sim::new();
+    let server = sim.oidc_server();
+    let tab = sim.open_tab();
+    let a = sim.connect(tab, &oidc_config(""));
+    let call = sim.popup_flow(&server, a);
+    assert!(matches!(sim.settled(call), Some(Settled::Resolved(_))));
+    let tab_b = sim.open_tab();
+    let b = sim.connect(tab_b, &oidc_config(""));
+    let before = sim.access_token_now(b);
+    assert!(before.is_some(), "B took A's set (same user)");
+    let key = sim
+        .log
+        .iter()
+        .find_map(|(_, effect)| match effect {
+            oauth_connect::effect::Effect::Broadcast { message } => text_at(&json(message), "key"),
+            _ => None,
+        })
+        .unwrap();
+    let forged = format!(r#"{{"type":"oauth-connect:tokens","key":"{key}","sub":"mallory","tokens":{{"accessToken":"forged-at","tokenType":"Bearer"}}}}"#);
+    sim.feed(b.page, oauth_connect::effect::Event::ChannelMessage { data: Some(forged) });
+    sim.run();
+    assert_eq!(sim.access_token_now(b), before);
+}

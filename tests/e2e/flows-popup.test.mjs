@@ -193,6 +193,40 @@ describe("popup flow", () => {
     assert.ok(inOrder(eventNames(events), ["open", "success"]));
   });
 
+  test("the callback page sends no Referer (its address holds the code) and posts to its opener with its own origin as target, never \"*\"", { timeout: 30_000 }, async (t) => {
+    const context = await newContext(browser, t);
+    // What the callback page's requests carry in Referer, and the target origin of every
+    // postMessage the callback page makes to its opener (recorded by wrapping `opener` there).
+    const referers = [];
+    context.on("request", (request) => {
+      const from = request.frame()?.url() ?? "";
+      if (from.includes("/test/callback")) referers.push(request.headers().referer ?? null);
+    });
+    await context.addInitScript(() => {
+      if (!location.pathname.startsWith("/test/callback") || !window.opener) return;
+      const real = window.opener;
+      Object.defineProperty(window, "opener", {
+        get: () => ({
+          postMessage(message, target) {
+            console.log(`postMessage target: ${target}`);
+            real.postMessage(message, target);
+          },
+        }),
+      });
+    });
+    const { page } = await openApp(context, server, { kind: "oidc" });
+    const popup = await startPopup(page, server);
+    const targets = [];
+    popup.on("console", (message) => message.text().startsWith("postMessage target: ") && targets.push(message.text().slice(20)));
+    await answerInPopup(popup);
+    const { result, error } = await outcome(page);
+    assert.equal(error, undefined, error?.text);
+    assert.ok(result.tokens.accessToken);
+    assert.ok(referers.length > 0, "the callback page loaded its scripts");
+    assert.deepEqual(referers.filter(Boolean), [], "no request of the callback page sent a Referer");
+    assert.deepEqual(targets, [server.appOrigin]);
+  });
+
   test("a relay message forged by another origin is ignored; the real one completes the flow", { timeout: 30_000 }, async (t) => {
     const context = await newContext(browser, t);
     const requests = recordRequests(context);
