@@ -7,13 +7,6 @@ use oauth_connect::error::ErrorCode;
 use oauth_connect::fields::Value;
 use sim::*;
 
-fn popup_until_provider(sim: &mut Sim, conn: Conn) -> (oauth_connect::effect::Id, PopupId) {
-    let call = sim.popup(conn);
-    sim.run();
-    sim.provider_page_seen();
-    (call, sim.last_popup(conn.page))
-}
-
 // -- Torque --------------------------------------------------------------------------------------
 
 #[test]
@@ -22,7 +15,7 @@ fn torque_popup_backend_opens_the_session_and_redeems_the_code_for_the_delegated
     let torque = sim.torque_backend();
     let tab = sim.open_tab();
     let conn = sim.connect(tab, &torque_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let session = torque.borrow().session_requests[0].clone();
     assert_eq!(text_at(&session, "codeChallengeMethod").as_deref(), Some("S256"));
     assert_eq!(text_at(&session, "redirectUri").as_deref(), Some(CALLBACK));
@@ -49,7 +42,7 @@ fn torque_without_scope_or_user_sends_neither() {
     let tab = sim.open_tab();
     let config = torque_config("").replace(r#","externalUserId":"user-42","scope":["accounts:read","transfers:execute"]"#, "");
     let conn = sim.connect(tab, &config);
-    popup_until_provider(&mut sim, conn);
+    sim.popup_until_provider(conn);
     let session = torque.borrow().session_requests[0].clone();
     assert_eq!(at(&session, "scope"), Value::Absent);
     assert_eq!(at(&session, "externalUserId"), Value::Absent);
@@ -61,7 +54,7 @@ fn torque_deny_is_authorization_error_and_no_exchange() {
     let torque = sim.torque_backend();
     let tab = sim.open_tab();
     let conn = sim.connect(tab, &torque_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let url = sim.popups[popup].location.clone();
     let back = torque.borrow_mut().deny(&url);
     sim.popup_lands(popup, &back);
@@ -77,7 +70,7 @@ fn torque_backend_refusing_the_exchange_is_token_error_400_invalid_grant() {
     sim.on("/api/torque/exchange", |_| Some(status(400, r#"{"error":"invalid_grant","error_description":"PKCE verification failed"}"#)));
     let tab = sim.open_tab();
     let conn = sim.connect(tab, &torque_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let url = sim.popups[popup].location.clone();
     let back = torque.borrow_mut().approve(&url);
     sim.popup_lands(popup, &back);
@@ -119,7 +112,7 @@ fn torque_with_coop_on_the_consent_screen_is_severed_then_succeeds() {
     sim.coop.push(String::from("https://torque.example"));
     let tab = sim.open_tab();
     let conn = sim.connect(tab, &torque_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     assert!(sim.popups[popup].cut);
     assert_eq!(sim.conn_events(conn), ["open", "popup_severed"]);
     let url = sim.popups[popup].location.clone();
@@ -138,7 +131,7 @@ fn turnqey_popup_signs_exactly_the_request_and_returns_the_new_collection() {
     let turnqey = sim.turnqey_backend();
     let tab = sim.open_tab();
     let conn = sim.connect(tab, &turnqey_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let request = turnqey.borrow().checksum_requests[0].clone();
     let Value::Record(pairs) = &request else { panic!() };
     let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
@@ -164,7 +157,7 @@ fn turnqey_reconnect_goes_into_the_same_collection() {
     let turnqey = sim.turnqey_backend();
     let tab = sim.open_tab();
     let conn = sim.connect(tab, &turnqey_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let url = sim.popups[popup].location.clone();
     let back = turnqey.borrow_mut().approve(&url);
     sim.popup_lands(popup, &back);
@@ -175,7 +168,7 @@ fn turnqey_reconnect_goes_into_the_same_collection() {
     assert_eq!(sim.result(reconnect), Value::Other);
     assert_eq!(sim.status(conn), "reconnect_required");
     assert_eq!(sim.conn_events(conn).last(), Some(&"reconnect_required"));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let sent = turnqey.borrow().checksum_requests[1].clone();
     assert_eq!(text_at(&sent, "collection"), Some(collection.clone()));
     let url = sim.popups[popup].location.clone();
@@ -194,7 +187,7 @@ fn turnqey_an_existing_collection_in_the_config_is_sent_and_joined() {
     let turnqey = sim.turnqey_backend();
     let tab = sim.open_tab();
     let conn = sim.connect(tab, &turnqey_config(r#","collection":"c0ffee00-0000-4000-8000-000000000001""#));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     assert_eq!(text_at(&turnqey.borrow().checksum_requests[0], "collection").as_deref(), Some("c0ffee00-0000-4000-8000-000000000001"));
     let url = sim.popups[popup].location.clone();
     let back = turnqey.borrow_mut().approve(&url);
@@ -210,7 +203,7 @@ fn turnqey_a_wrong_checksum_is_refused_by_turnqey_as_authorization_error_invalid
     sim.on("/api/turnqey/checksum", |_| Some(ok(r#"{"checksum":"cs-tampered"}"#)));
     let tab = sim.open_tab();
     let conn = sim.connect(tab, &turnqey_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let url = sim.popups[popup].location.clone();
     let back = turnqey.borrow_mut().approve(&url);
     sim.popup_lands(popup, &back);
@@ -241,7 +234,7 @@ fn turnqey_deny_is_authorization_error_and_nothing_connected() {
     let turnqey = sim.turnqey_backend();
     let tab = sim.open_tab();
     let conn = sim.connect(tab, &turnqey_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let url = sim.popups[popup].location.clone();
     let back = turnqey.borrow_mut().deny(&url);
     sim.popup_lands(popup, &back);
@@ -276,7 +269,7 @@ fn liquid_setup(config: &str) -> (Sim, Shared<Liquid>, Conn) {
 #[test]
 fn liquid_return_url_popup_relays_from_the_return_page_and_verifies() {
     let (mut sim, liquid, conn) = liquid_setup(&liquid_return_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let request = liquid.borrow().session_requests[0].clone();
     assert_eq!(text_at(&request, "public_api_key").as_deref(), Some("pk_test_1"));
     let return_url = text_at(&request, "return_url").unwrap();
@@ -298,7 +291,7 @@ fn liquid_return_url_popup_relays_from_the_return_page_and_verifies() {
 #[test]
 fn liquid_close_the_window_ending_verifies_then_connects() {
     let (mut sim, liquid, conn) = liquid_setup(&liquid_close_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let url = sim.popups[popup].location.clone();
     assert_eq!(liquid.borrow_mut().approve(&url), None, "the close-this-window page");
     sim.user_closes(popup);
@@ -313,7 +306,7 @@ fn liquid_close_the_window_ending_verifies_then_connects() {
 #[test]
 fn liquid_deny_then_close_is_popup_closed_never_connected() {
     let (mut sim, liquid, conn) = liquid_setup(&liquid_close_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let url = sim.popups[popup].location.clone();
     liquid.borrow_mut().deny(&url);
     sim.user_closes(popup);
@@ -327,7 +320,7 @@ fn liquid_deny_then_close_is_popup_closed_never_connected() {
 #[test]
 fn liquid_closed_without_answering_is_popup_closed() {
     let (mut sim, _liquid, conn) = liquid_setup(&liquid_close_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     sim.user_closes(popup);
     sim.advance(2_000.0);
     assert_eq!(sim.code(call), ErrorCode::PopupClosed);
@@ -337,7 +330,7 @@ fn liquid_closed_without_answering_is_popup_closed() {
 #[test]
 fn liquid_return_url_deny_is_authorization_error_access_denied() {
     let (mut sim, liquid, conn) = liquid_setup(&liquid_return_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let url = sim.popups[popup].location.clone();
     let back = liquid.borrow_mut().deny(&url).unwrap();
     sim.popup_lands(popup, &back);
@@ -365,7 +358,7 @@ fn liquid_without_return_url_or_verify_endpoint_is_refused_before_anything_opens
 fn liquid_pages_with_coop_the_return_url_flow_still_succeeds_never_reported_closed() {
     let (mut sim, liquid, conn) = liquid_setup(&liquid_return_config(""));
     sim.coop.push(String::from(LIQUID));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     assert!(sim.popups[popup].cut);
     sim.advance(1_000.0);
     let url = sim.popups[popup].location.clone();
@@ -415,7 +408,7 @@ fn liquid_redirect_without_return_url_is_invalid_config_and_creates_no_session()
 #[test]
 fn liquid_a_return_page_naming_another_session_is_refused() {
     let (mut sim, liquid, conn) = liquid_setup(&liquid_return_config(""));
-    let (call, popup) = popup_until_provider(&mut sim, conn);
+    let (call, popup) = sim.popup_until_provider(conn);
     let url = sim.popups[popup].location.clone();
     let back = liquid.borrow_mut().approve(&url).unwrap().replace("session_id=ls-0001", "session_id=ls-9999");
     sim.popup_lands(popup, &back);

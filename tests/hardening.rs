@@ -285,16 +285,12 @@ fn relay_cannot_complete_a_turnqey_flow_for_another_identity_or_status() {
         let turnqey = sim.turnqey_backend();
         let tab = sim.open_tab();
         let conn = sim.connect(tab, &turnqey_config(""));
-        let call = sim.popup(conn);
-        sim.run();
-        sim.provider_page_seen();
-        let popup = sim.last_popup(conn.page);
+        let (call, popup) = sim.popup_until_provider(conn);
         let url = sim.popups[popup].location.clone();
         let back = turnqey.borrow_mut().approve(&url);
         assert!(back.contains(from), "{back}");
         // `platform=` + the configured platform becomes another one.
-        let forged = if from == "platform=" { back.replacen("platform=", "platform=x", 1) } else { back.replacen(from, to, 1) };
-        sim.popup_lands(popup, &forged);
+        sim.popup_lands(popup, &back.replacen(from, to, 1));
         sim.run();
         assert_eq!(sim.code(call), ErrorCode::InvalidCallback, "{to}");
         assert_ne!(sim.status(conn), "connected");
@@ -310,10 +306,7 @@ fn relay_cannot_complete_a_liquid_flow_without_its_session() {
         let liquid = sim.liquid_backend();
         let tab = sim.open_tab();
         let conn = sim.connect(tab, &liquid_return_config(""));
-        let call = sim.popup(conn);
-        sim.run();
-        sim.provider_page_seen();
-        let popup = sim.last_popup(conn.page);
+        let (call, popup) = sim.popup_until_provider(conn);
         let url = sim.popups[popup].location.clone();
         let back = liquid.borrow_mut().approve(&url).unwrap();
         assert!(back.contains("&session_id="), "{back}");

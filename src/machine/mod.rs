@@ -215,8 +215,7 @@ impl Tab {
             Event::WindowState { window, closed, foreign, opener_focused } => self.window_state(window, closed, foreign, opener_focused),
             Event::Http { request, answer } => {
                 // Answered in time: its timeout timer goes.
-                let timer = self.waits.iter().find(|(_, wait)| *wait == Wait::RequestTimeout(request)).map(|(timer, _)| *timer);
-                self.cancel_timer(timer);
+                self.cancel_request_timer(request);
                 self.http_answered(request, answer);
             }
             Event::StorageEntries { read, entries } => match self.take_wait(read) {
@@ -365,6 +364,11 @@ impl Tab {
     /// one, and its timeout timer goes.
     fn forget_request(&mut self, request: Id) {
         self.take_wait(request);
+        self.cancel_request_timer(request);
+    }
+
+    /// Cancel the `requestTimeoutMs` timer of `request`, if it still runs.
+    fn cancel_request_timer(&mut self, request: Id) {
         let timer = self.waits.iter().find(|(_, wait)| *wait == Wait::RequestTimeout(request)).map(|(timer, _)| *timer);
         self.cancel_timer(timer);
     }

@@ -477,13 +477,22 @@ impl Tab {
         let Some(borrow) = self.slots[index].borrow.take() else { return };
         self.cancel_timer(Some(borrow.half));
         self.cancel_timer(Some(borrow.end));
-        let valid = self.slots[index].tokens.as_ref().is_some_and(|tokens| !tokens.is_expired(self.now_ms));
+        let outcome = self.valid_or_reconnect(index);
         for waiter in borrow.waiters {
-            if valid {
-                self.answer_tokens(waiter.call, index, waiter.wants_set);
-            } else {
-                self.reject(waiter.call, ConnectError::new(ErrorCode::ReconnectRequired, "the access token expired and no tab of this app holds its refresh token: connect again"));
+            match &outcome {
+                Ok(()) => self.answer_tokens(waiter.call, index, waiter.wants_set),
+                Err(error) => self.reject(waiter.call, error.clone()),
             }
+        }
+    }
+
+    /// What a tab without a (usable) refresh token answers when no fresh set came from the tab
+    /// that has one: its access token while it is valid, else `reconnect_required`.
+    fn valid_or_reconnect(&self, index: usize) -> Result<()> {
+        if self.slots[index].tokens.as_ref().is_some_and(|tokens| !tokens.is_expired(self.now_ms)) {
+            Ok(())
+        } else {
+            Err(ConnectError::new(ErrorCode::ReconnectRequired, "the access token expired and no tab of this app holds its refresh token: connect again"))
         }
     }
 
@@ -584,17 +593,11 @@ impl Tab {
     /// the copy is stale (spending it would make a server with reuse detection revoke the
     /// grant), so it goes; the callers get the access token while it is valid.
     fn rotated_never_came(&mut self, index: usize) {
-        let slot = &mut self.slots[index];
-        if let Some(tokens) = slot.tokens.as_mut() {
+        if let Some(tokens) = self.slots[index].tokens.as_mut() {
             tokens.refresh_token = None;
         }
-        let valid = slot.tokens.as_ref().is_some_and(|tokens| !tokens.is_expired(self.now_ms));
         self.persist(index);
-        let outcome = if valid {
-            Ok(false)
-        } else {
-            Err(ConnectError::new(ErrorCode::ReconnectRequired, "the access token expired and no tab of this app holds its refresh token: connect again"))
-        };
+        let outcome = self.valid_or_reconnect(index).map(|()| false);
         self.finish_refresh(index, outcome);
     }
 

@@ -1260,6 +1260,14 @@ impl Sim {
         self.advance(f64::from(2 * oauth_connect::flow::POPUP_POLL_MS));
     }
 
+    /// `popup()` until the provider's page is seen open in the window: the call and the popup.
+    pub fn popup_until_provider(&mut self, conn: Conn) -> (Id, PopupId) {
+        let call = self.popup(conn);
+        self.run();
+        self.provider_page_seen();
+        (call, self.last_popup(conn.page))
+    }
+
     /// A whole popup flow: popup(), the provider page seen, approve, relay.
     pub fn popup_flow(&mut self, server: &Shared<AuthServer>, conn: Conn) -> Id {
         let call = self.popup(conn);
