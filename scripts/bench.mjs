@@ -164,10 +164,22 @@ await page.evaluate(async (origin) => {
     redirectUri: `${origin}/callback`,
   });
   const record = (window.popupRecord = { openCalls: 0, openedBeforeReturn: null, threw: null, settled: null });
-  const open = window.open;
-  window.open = function (...args) {
-    record.openCalls += 1;
-    return open.apply(this, args);
+  // The runner opens flow windows from a hidden same-origin frame (so that a provider's page
+  // cannot navigate the app's tab through window.opener), which it adds to the document on the
+  // first popup(): every window's open is counted, this one's and any frame's added since.
+  const spy = (win) => {
+    const open = win.open;
+    win.open = function (...args) {
+      record.openCalls += 1;
+      return open.apply(this, args);
+    };
+  };
+  spy(window);
+  const append = Element.prototype.append;
+  Element.prototype.append = function (...nodes) {
+    const result = append.apply(this, nodes);
+    for (const node of nodes) if (node instanceof HTMLIFrameElement && node.contentWindow) spy(node.contentWindow);
+    return result;
   };
   const abort = new AbortController();
   window.abortPopup = () => abort.abort();
