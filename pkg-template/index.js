@@ -124,10 +124,12 @@ function toError([code, message, ...more]) {
 }
 
 // ---- the primitives: one string each way -------------------------------------------------
-function primitive(name) {
+// One that takes no argument is called by its index in src/lib.rs `primitive_bare`, with no
+// input to write.
+function primitive(name, bare) {
   return (...args) => {
     if (!ready) throw notInitialized();
-    const text = answer(core.primitive(put(json([name, ...args]) ?? JSON.stringify([name]))));
+    const text = answer(bare >= 0 ? core.primitive_bare(bare) : core.primitive(put(json([name, ...args]) ?? JSON.stringify([name]))));
     // A string answer comes as `"` and the string itself; anything else as JSON.
     if (text[0] === '"') return text.slice(1);
     const result = JSON.parse(text);
@@ -136,10 +138,10 @@ function primitive(name) {
   };
 }
 
-export const createPkce = primitive("createPkce");
+export const createPkce = primitive("createPkce", 0);
 export const pkceChallenge = primitive("pkceChallenge");
-export const randomState = primitive("randomState");
-export const idempotencyKey = primitive("idempotencyKey");
+export const randomState = primitive("randomState", 1);
+export const idempotencyKey = primitive("idempotencyKey", 2);
 export const buildAuthorizeUrl = primitive("buildAuthorizeUrl");
 export const parseCallback = primitive("parseCallback");
 export const widgetIdentity = primitive("widgetIdentity");

@@ -15,18 +15,20 @@ const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 /// [RFC 7636 §4.2](https://www.rfc-editor.org/rfc/rfc7636#section-4.2) ask). Hand-written: the
 /// `base64` crate cost more wasm than these few lines (docs/size.md).
 pub fn base64url(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let mut group = 0u32;
-        for (index, &byte) in chunk.iter().enumerate() {
-            group |= u32::from(byte) << (16 - 8 * index);
-        }
-        // n bytes carry 8n bits: n + 1 characters of 6 bits each.
-        for index in 0..=chunk.len() {
-            out.push(BASE64URL[(group >> (18 - 6 * index) & 0x3f) as usize] as char);
-        }
+    // Character by character into a buffer of the final length (n bytes carry 8n bits: 8n/6
+    // characters, the last one zero-padded), each from the two bytes its six bits fall in.
+    // Plain index loops: at opt-level z, iterator adapters and `push` stay calls per character,
+    // and this was most of a `createPkce` call.
+    let mut out = alloc::vec![0u8; (bytes.len() * 4).div_ceil(3)];
+    let byte = |index: usize| u32::from(bytes.get(index).copied().unwrap_or(0));
+    let mut index = 0;
+    while let Some(slot) = out.get_mut(index) {
+        let bit = 6 * index;
+        let pair = byte(bit / 8) << 8 | byte(bit / 8 + 1);
+        *slot = BASE64URL[(pair >> (10 - bit % 8) & 0x3f) as usize];
+        index += 1;
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Decode base64url as a JWT part is written ([RFC 7515 §2](https://www.rfc-editor.org/rfc/rfc7515#section-2)):
@@ -109,6 +111,9 @@ pub fn form_serialize_str(pairs: &[(&str, &str)]) -> String {
 
 /// Append pairs as `k=v&k=v`, form-urlencoded, to `out` (a URL up to its `?`, say).
 pub fn form_serialize_into(out: &mut String, pairs: &[(&str, &str)]) {
+    // Room for every pair as it is, with its `=` and `&`: plain parameters then need no
+    // second allocation, which was a good part of building an authorization URL.
+    out.reserve(pairs.iter().map(|(name, value)| name.len() + value.len() + 2).sum());
     for (index, (name, value)) in pairs.iter().enumerate() {
         push_form_pair(out, index > 0, name, value);
     }

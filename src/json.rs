@@ -649,21 +649,34 @@ const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 pub fn push_string(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
+    // Runs of bytes written as they are get copied whole (pushing every `char` was most of
+    // writing an answer); every cut is next to an ASCII byte or around a whole U+2028/U+2029
+    // (E2 80 A8/A9 in UTF-8), so on a character boundary.
+    let bytes = text.as_bytes();
+    let (mut run, mut index) = (0, 0);
+    while let Some(&byte) = bytes.get(index) {
+        let code = match (byte, bytes.get(index + 1), bytes.get(index + 2)) {
+            (b'"' | b'\\' | 0..=0x1f, _, _) => u32::from(byte),
+            (0xe2, Some(0x80), Some(&last @ (0xa8 | 0xa9))) => 0x2000 | u32::from(last & 0x3f),
+            _ => {
+                index += 1;
+                continue;
             }
-            '\0'..='\u{1f}' | '\u{2028}' | '\u{2029}' => {
-                out.push_str("\\u");
-                for place in 1..5 {
-                    out.push(HEX_LOWER[(c as usize >> (16 - 4 * place)) & 0xf] as char);
-                }
+        };
+        out.push_str(text.get(run..index).unwrap_or_default());
+        if byte == b'"' || byte == b'\\' {
+            out.push('\\');
+            out.push(char::from(byte));
+        } else {
+            out.push_str("\\u");
+            for shift in [12, 8, 4, 0] {
+                out.push(char::from(HEX_LOWER[(code >> shift & 0xf) as usize]));
             }
-            _ => out.push(c),
         }
+        index += if code > 0xff { 3 } else { 1 };
+        run = index;
     }
+    out.push_str(text.get(run..).unwrap_or_default());
     out.push('"');
 }
 
