@@ -478,10 +478,16 @@ impl Tab {
         self.cancel_timer(Some(borrow.half));
         self.cancel_timer(Some(borrow.end));
         let outcome = self.valid_or_reconnect(index);
-        for waiter in borrow.waiters {
-            match &outcome {
-                Ok(()) => self.answer_tokens(waiter.call, index, waiter.wants_set),
-                Err(error) => self.reject(waiter.call, error.clone()),
+        self.answer_waiters(index, &borrow.waiters, outcome.err().as_ref());
+    }
+
+    /// Answer every waiter: the slot's tokens, or `error` when the wait failed. One loop for
+    /// the end of a refresh and of a borrow wait.
+    fn answer_waiters(&mut self, index: usize, waiters: &[Waiter], error: Option<&ConnectError>) {
+        for waiter in waiters {
+            match error {
+                None => self.answer_tokens(waiter.call, index, waiter.wants_set),
+                Some(error) => self.reject(waiter.call, error.clone()),
             }
         }
     }
@@ -705,11 +711,6 @@ impl Tab {
         if let Some(name) = name {
             self.emit(refresh.listener, refresh.provider, name, None, code);
         }
-        for waiter in &refresh.waiters {
-            match &outcome {
-                Ok(_) => self.answer_tokens(waiter.call, index, waiter.wants_set),
-                Err(error) => self.reject(waiter.call, error.clone()),
-            }
-        }
+        self.answer_waiters(index, &refresh.waiters, outcome.as_ref().err());
     }
 }
