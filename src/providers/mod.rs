@@ -34,6 +34,13 @@ pub fn put(record: &mut Record, name: &str, value: Value) {
     record.push((String::from(name), value));
 }
 
+/// `put` of a string member: the copy into a `Value::Text` made here once, not at each of the
+/// many call sites (requests, results, token sets).
+#[inline(never)]
+pub fn put_text(record: &mut Record, name: &str, value: &str) {
+    put(record, name, text(value));
+}
+
 /// Parameters as a JSON object (`params` of a result).
 pub fn params_record(params: &[(String, String)]) -> Value {
     params_record_except(params, "")
@@ -55,19 +62,19 @@ pub fn params_record_except(params: &[(String, String)], except: &str) -> Value 
 /// The contract's `TokenSet` object.
 pub fn token_set_record(tokens: &TokenSet) -> Value {
     let mut record = Record::new();
-    put(&mut record, "accessToken", text(tokens.access_token.expose()));
-    put(&mut record, "tokenType", text(&tokens.token_type));
+    put_text(&mut record, "accessToken", tokens.access_token.expose());
+    put_text(&mut record, "tokenType", &tokens.token_type);
     if let Some(expires_at) = tokens.expires_at_ms {
         put(&mut record, "expiresAt", Value::Number(libm_floor(expires_at)));
     }
     if let Some(refresh_token) = &tokens.refresh_token {
-        put(&mut record, "refreshToken", text(refresh_token.expose()));
+        put_text(&mut record, "refreshToken", refresh_token.expose());
     }
     if let Some(scope) = &tokens.scope {
-        put(&mut record, "scope", text(scope));
+        put_text(&mut record, "scope", scope);
     }
     if let Some(id_token) = &tokens.id_token {
-        put(&mut record, "idToken", text(id_token.expose()));
+        put_text(&mut record, "idToken", id_token.expose());
     }
     Value::Record(record)
 }
