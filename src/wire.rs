@@ -44,6 +44,7 @@ use crate::effect::{Call, Effect, Event, HttpAnswer, Listener, PopupOptions};
 use crate::error::{ConnectError, ErrorCode};
 use crate::fields::Value;
 use crate::json::JsonWriter;
+use crate::machine::put;
 
 /// An event the runner sent, or the answer to give when it was malformed.
 pub enum Decoded {
@@ -324,15 +325,12 @@ fn encode_effect(w: &mut JsonWriter<'_>, effect: &Effect) {
             w.string(name);
             // The app's `meta` object, as `shared/API.md` names its members.
             w.begin_object();
-            w.key("provider");
-            w.string(meta.provider);
+            put(w, "provider", meta.provider);
             if let Some(mode) = meta.mode {
-                w.key("mode");
-                w.string(mode);
+                put(w, "mode", mode);
             }
             if let Some(code) = meta.code {
-                w.key("code");
-                w.string(code);
+                put(w, "code", code);
             }
             w.end_object();
         }

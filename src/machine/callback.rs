@@ -97,10 +97,8 @@ impl Tab {
             let mut message = String::new();
             let mut w = crate::json::JsonWriter::new(&mut message);
             w.begin_object();
-            w.key("type");
-            w.string(CALLBACK_MESSAGE_TYPE);
-            w.key("url");
-            w.string(&url);
+            super::put(&mut w, "type", CALLBACK_MESSAGE_TYPE);
+            super::put(&mut w, "url", &url);
             w.end_object();
             self.effects.push(Effect::PostToOpener { message: message.clone() });
             self.effects.push(Effect::Broadcast { message });

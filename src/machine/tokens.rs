@@ -187,10 +187,8 @@ impl Tab {
         let mut message = String::new();
         let mut w = JsonWriter::new(&mut message);
         w.begin_object();
-        w.key("type");
-        w.string(kind);
-        w.key("key");
-        w.string(&slot.key);
+        super::put(&mut w, "type", kind);
+        super::put(&mut w, "key", &slot.key);
         if kind == TOKENS_MESSAGE {
             w.key("tokens");
             match &slot.tokens {
