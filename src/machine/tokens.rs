@@ -193,7 +193,7 @@ impl Tab {
             w.key("tokens");
             match &slot.tokens {
                 // Every same-origin page can listen: the access token only.
-                Some(tokens) => w.value(&providers::token_set_record(&TokenSet { refresh_token: None, ..tokens.clone() })),
+                Some(tokens) => w.value(&providers::token_set_record(tokens, false)),
                 None => w.null(),
             }
             if reconnect {
@@ -224,7 +224,7 @@ impl Tab {
         let stored = key(STORED_TOKENS_PREFIX, &slot.key);
         let effect = match (slot.storage, &slot.tokens) {
             (TokenStorage::Session, Some(tokens)) => {
-                let mut record = providers::token_set_record(tokens);
+                let mut record = providers::token_set_record(tokens, true);
                 if let (Value::Record(fields), Some(sub)) = (&mut record, &slot.subject) {
                     fields.push((String::from("sub"), Value::Text(sub.clone())));
                 }
@@ -534,7 +534,7 @@ impl Tab {
         let mut json = String::new();
         let mut w = JsonWriter::new(&mut json);
         if wants_set {
-            w.value(&providers::token_set_record(tokens));
+            w.value(&providers::token_set_record(tokens, true));
         } else {
             w.string(tokens.access_token.expose());
         }

@@ -59,15 +59,16 @@ pub fn params_record_except(params: &[(String, String)], except: &str) -> Value 
     Value::Record(record)
 }
 
-/// The contract's `TokenSet` object.
-pub fn token_set_record(tokens: &TokenSet) -> Value {
+/// The contract's `TokenSet` object; without its refresh token unless `with_refresh_token`
+/// (what other tabs are sent).
+pub fn token_set_record(tokens: &TokenSet, with_refresh_token: bool) -> Value {
     let mut record = Record::new();
     put_text(&mut record, "accessToken", tokens.access_token.expose());
     put_text(&mut record, "tokenType", &tokens.token_type);
     if let Some(expires_at) = tokens.expires_at_ms {
         put(&mut record, "expiresAt", Value::Number(libm_floor(expires_at)));
     }
-    if let Some(refresh_token) = &tokens.refresh_token {
+    if let (Some(refresh_token), true) = (&tokens.refresh_token, with_refresh_token) {
         put_text(&mut record, "refreshToken", refresh_token.expose());
     }
     if let Some(scope) = &tokens.scope {
@@ -337,7 +338,7 @@ pub fn complete_answered(flow: &Flow<'_>, waiting: Waiting, response: Response) 
                 ProviderConfig::Oidc(oidc) => Some(oidc::check_new_id_token(oidc, flow, &tokens)?),
                 ProviderConfig::OAuth2(_) | ProviderConfig::Torque(_) | ProviderConfig::Turnqey(_) | ProviderConfig::Liquid(_) => None,
             };
-            put(&mut completed.result, "tokens", token_set_record(&tokens));
+            put(&mut completed.result, "tokens", token_set_record(&tokens, true));
             completed.tokens = Some((tokens, subject));
         }
         Then::Backend => {
