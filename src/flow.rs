@@ -3,7 +3,6 @@
 //! bar, and where `returnTo` may point.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{Fields, Reader, Value};
@@ -41,8 +40,6 @@ pub struct Transaction {
     pub prepared: crate::providers::Prepared,
     pub created_at_ms: f64,
     pub return_to: Option<String>,
-    /// The app's config, validated again before use.
-    pub config: Vec<(String, Value)>,
 }
 
 /// A stored transaction that cannot be read back.
@@ -52,13 +49,11 @@ impl Transaction {
     pub fn from_fields(fields: &dyn Fields) -> Result<Transaction> {
         let code = ErrorCode::UnknownState;
         let mut read = Reader::new(fields, code);
-        let config = match fields.field("config") {
-            Some(Value::Record(config)) => config.clone(),
-            _ => {
-                read.invalid(DAMAGED);
-                Vec::new()
-            }
-        };
+        // The app's config is only checked here: the caller validates it where it is stored,
+        // without a copy.
+        if !matches!(fields.field("config"), Some(Value::Record(_))) {
+            read.invalid(DAMAGED);
+        }
         let state = read.req("state");
         let verifier = crate::pkce::PkceVerifier::parse(read.req("verifier")).map(Some);
         let verifier = read.take(verifier);
@@ -79,7 +74,6 @@ impl Transaction {
             prepared: crate::providers::Prepared { url: String::new(), token_endpoint, liquid_session, iss_required },
             created_at_ms,
             return_to,
-            config,
         })
     }
 
