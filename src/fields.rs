@@ -35,12 +35,21 @@ pub trait Fields {
     /// Every `(name, value)` pair, borrowed, for scans over the whole object.
     fn entries(&self) -> &[(String, Value)];
 
+    // `Self: Sized` keeps these two (and the clones they call) out of every `dyn Fields`
+    // vtable: only native code calls them, on a concrete record.
+
     /// The value of `name`; `Value::Absent` when missing or `undefined`.
-    fn get(&self, name: &str) -> Value {
+    fn get(&self, name: &str) -> Value
+    where
+        Self: Sized,
+    {
         self.field(name).cloned().unwrap_or(Value::Absent)
     }
     /// Every `(name, value)` pair, for scans over the whole object.
-    fn pairs(&self) -> Vec<(String, Value)> {
+    fn pairs(&self) -> Vec<(String, Value)>
+    where
+        Self: Sized,
+    {
         self.entries().to_vec()
     }
 }
