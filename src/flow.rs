@@ -5,7 +5,7 @@
 use alloc::string::String;
 
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{Fields, Reader, Value};
+use crate::fields::{Fields, Reader, Record, Value};
 use crate::url::WebUrl;
 
 /// A redirect transaction lives this long in `sessionStorage` (the contract's 10 minutes).
@@ -46,7 +46,7 @@ pub struct Transaction {
 const DAMAGED: &str = "the stored transaction is damaged";
 
 impl Transaction {
-    pub fn from_fields(fields: &dyn Fields) -> Result<Transaction> {
+    pub fn from_fields(fields: &Record) -> Result<Transaction> {
         let code = ErrorCode::UnknownState;
         let mut read = Reader::new(fields, code);
         // The app's config is only checked here: the caller validates it where it is stored,

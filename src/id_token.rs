@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{opt_string_list, Fields, Reader};
+use crate::fields::{opt_string_list, Reader, Record};
 
 /// Clock skew allowed on `exp`, in seconds.
 pub const EXP_LEEWAY_SECONDS: f64 = 60.0;
@@ -44,7 +44,7 @@ pub struct IdTokenExpectation<'a> {
 }
 
 /// Check the claims; returns the `sub`.
-pub fn check_claims(claims: &dyn Fields, expect: &IdTokenExpectation<'_>) -> Result<String> {
+pub fn check_claims(claims: &Record, expect: &IdTokenExpectation<'_>) -> Result<String> {
     let code = ErrorCode::InvalidIdToken;
     let mut read = Reader::new(claims, code);
     if read.str("iss") != Some(expect.issuer) {

@@ -27,7 +27,7 @@ pub struct LiquidConfig {
     pub verify_endpoint: Option<String>,
 }
 
-pub fn parse(fields: &dyn Fields) -> Result<LiquidConfig> {
+pub fn parse(fields: &Record) -> Result<LiquidConfig> {
     let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
     let config = read_config(&mut read);
     read.finish(config)

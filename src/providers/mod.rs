@@ -12,7 +12,6 @@ pub mod torque;
 pub mod turnqey;
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use crate::callback::CallbackExpectation;
 use crate::config::{ConnectConfig, ProviderConfig};
@@ -24,7 +23,7 @@ use crate::state::random_state;
 use crate::token::TokenSet;
 
 /// A JSON object as the core reads and writes it.
-pub type Record = Vec<(String, Value)>;
+pub use crate::fields::Record;
 
 pub fn text(value: &str) -> Value {
     Value::Text(String::from(value))
@@ -211,7 +210,7 @@ impl Response {
 
     /// The error for a refused request, with what the server said.
     pub fn refused(&self) -> ConnectError {
-        crate::token::token_error(self.status, self.object().map(|body| body as &dyn crate::fields::Fields))
+        crate::token::token_error(self.status, self.object())
     }
 
     /// The body of a successful answer that is a JSON object; else `refused()`.

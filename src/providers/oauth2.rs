@@ -15,7 +15,6 @@ use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Value;
-use crate::fields::Fields;
 
 /// What happens to the authorization code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +40,7 @@ pub struct OAuth2Config {
     pub issuer: Option<String>,
 }
 
-pub fn parse(fields: &dyn Fields) -> Result<OAuth2Config> {
+pub fn parse(fields: &Record) -> Result<OAuth2Config> {
     let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
     let config = read_config(&mut read);
     read.finish(config)

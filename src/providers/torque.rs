@@ -10,7 +10,6 @@ use crate::config::check_url;
 use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::Fields;
 use crate::fields::opt_string;
 use crate::pkce::S256;
 
@@ -25,7 +24,7 @@ pub struct TorqueConfig {
     pub scope: Vec<String>,
 }
 
-pub fn parse(fields: &dyn Fields) -> Result<TorqueConfig> {
+pub fn parse(fields: &Record) -> Result<TorqueConfig> {
     let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
     let config = read_config(&mut read);
     read.finish(config)

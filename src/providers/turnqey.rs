@@ -11,7 +11,6 @@ use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::opt_string;
-use crate::fields::Fields;
 
 pub const TURNQEY_PRODUCTION: &str = "https://api.turnqey.xyz/authorize";
 pub const TURNQEY_SANDBOX: &str = "https://sandbox.turnqey.xyz/authorize";
@@ -28,7 +27,7 @@ pub struct TurnqeyConfig {
     pub checksum_endpoint: String,
 }
 
-pub fn parse(fields: &dyn Fields) -> Result<TurnqeyConfig> {
+pub fn parse(fields: &Record) -> Result<TurnqeyConfig> {
     let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
     let config = read_config(&mut read);
     read.finish(config)
