@@ -140,17 +140,50 @@ pub fn form_parse(input: &str) -> Vec<(String, String)> {
     pairs
 }
 
+/// Where `text` first holds the ASCII `byte`. A byte scan: core's `char` searcher brings
+/// `memchr` and a wrapper for each pattern method (`find`, `contains`, `split`, `split_once`).
+#[inline(never)]
+pub fn byte_position(text: &str, byte: u8) -> Option<usize> {
+    text.bytes().position(|b| b == byte)
+}
+
+/// Whether `text` holds the ASCII `byte` (`contains(char)`).
+pub fn has_byte(text: &str, byte: u8) -> bool {
+    byte_position(text, byte).is_some()
+}
+
+/// `text` cut at its first ASCII `byte`, which neither side keeps (`split_once(char)`).
+#[inline(never)]
+pub fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let index = byte_position(text, byte)?;
+    // An ASCII byte is a whole character: both sides start and end on boundaries.
+    Some((text.get(..index)?, text.get(index + 1..)?))
+}
+
+/// Every piece of `text` between ASCII `byte`s, empty ones too, in order (`split(char)`).
+pub fn for_each_piece<'a>(text: &'a str, byte: u8, each: &mut dyn FnMut(&'a str)) {
+    let mut rest = Some(text);
+    while let Some(text) = rest {
+        let (piece, next) = match split_once_byte(text, byte) {
+            Some((piece, next)) => (piece, Some(next)),
+            None => (text, None),
+        };
+        each(piece);
+        rest = next;
+    }
+}
+
 /// The one scanner of a query or fragment: `each(sequence, name, value)` for every non-empty
 /// `&`-separated sequence, cut at its first `=` (no `=`: the whole sequence is the name), all
 /// still encoded.
 #[inline(never)]
 pub(crate) fn for_each_sequence<'a>(input: &'a str, each: &mut dyn FnMut(&'a str, &'a str, &'a str)) {
-    for sequence in input.split('&') {
+    for_each_piece(input, b'&', &mut |sequence| {
         if !sequence.is_empty() {
-            let (name, value) = sequence.split_once('=').unwrap_or((sequence, ""));
+            let (name, value) = split_once_byte(sequence, b'=').unwrap_or((sequence, ""));
             each(sequence, name, value);
         }
-    }
+    });
 }
 
 /// One name or value of a form: `+` is a space, `%XX` is decoded (a malformed escape is kept

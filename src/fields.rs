@@ -231,11 +231,11 @@ pub fn opt_string_list(fields: &Record, name: &str, split: bool, code: ErrorCode
     match fields.field(name) {
         None => return Ok(None),
         Some(Value::Text(text)) if split => {
-            for item in text.split(' ') {
+            crate::encoding::for_each_piece(text, b' ', &mut |item| {
                 if !item.is_empty() {
                     list.push(String::from(item));
                 }
-            }
+            });
         }
         Some(Value::Text(text)) => list.push(text.clone()),
         Some(Value::List(items)) => {

@@ -9,6 +9,8 @@
 
 use alloc::string::String;
 
+use crate::encoding::{byte_position, has_byte, split_once_byte};
+
 /// An absolute `http:` or `https:` URL, normalized.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebUrl<'a> {
@@ -62,7 +64,7 @@ impl<'a> WebUrl<'a> {
         let text = text.trim_ascii();
         // The first `:` must start `://`: a character search, not a substring search, which
         // would bring core's two-way searcher here for one fixed pattern.
-        let (scheme_text, rest) = text.split_once(':').ok_or(UrlProblem::NotAbsoluteHttp)?;
+        let (scheme_text, rest) = split_once_byte(text, b':').ok_or(UrlProblem::NotAbsoluteHttp)?;
         let rest = rest.strip_prefix("//").ok_or(UrlProblem::NotAbsoluteHttp)?;
         let scheme = if scheme_text.eq_ignore_ascii_case("https") {
             "https"
@@ -72,8 +74,8 @@ impl<'a> WebUrl<'a> {
             return Err(UrlProblem::NotAbsoluteHttp);
         };
         let (before_query, query, fragment) = split_query_fragment(rest);
-        let (authority, path) = match before_query.find('/') {
-            Some(slash) => before_query.split_at(slash),
+        let (authority, path) = match byte_position(before_query, b'/').and_then(|slash| before_query.split_at_checked(slash)) {
+            Some(split) => split,
             None => (before_query, ""),
         };
         if !all_bytes(path, is_path_byte) || !all_bytes(query.unwrap_or(""), is_query_byte) || !all_bytes(fragment.unwrap_or(""), is_query_byte) {
@@ -84,7 +86,7 @@ impl<'a> WebUrl<'a> {
         if path.as_bytes().split(|&byte| byte == b'/').any(is_dot_segment) {
             return Err(UrlProblem::BadCharacter);
         }
-        if authority.contains('@') {
+        if has_byte(authority, b'@') {
             return Err(UrlProblem::Credentials);
         }
         let (host, port_text) = split_host_port(authority)?;
@@ -135,7 +137,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> 
     if let Some(after_bracket) = authority.strip_prefix('[') {
         // IPv6 literal: only the forms the contract names need to be recognized exactly, but any
         // bracketed hex-and-colons literal is accepted.
-        let close = after_bracket.find(']').ok_or(UrlProblem::BadHost)?;
+        let close = byte_position(after_bracket, b']').ok_or(UrlProblem::BadHost)?;
         // The browser rewrites an IPv6 literal to its canonical form (`[0::1]` is `[::1]`,
         // `[::FFFF:1.2.3.4]` is `[::ffff:102:304]`); rather than carry that algorithm for
         // addresses no authorization server uses, only the loopback literal is accepted.
@@ -148,7 +150,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> 
             rest => rest.strip_prefix(':').map(|port| (host, Some(port))).ok_or(UrlProblem::BadPort),
         };
     }
-    let (host, port) = match authority.split_once(':') {
+    let (host, port) = match split_once_byte(authority, b':') {
         Some((host, port)) => (host, Some(port)),
         None => (authority, None),
     };
@@ -247,7 +249,7 @@ fn is_query_byte(byte: u8) -> bool {
 /// text has no scheme, or holds controls or spaces, which no browser address does.
 pub fn query_and_fragment(text: &str) -> Option<(Option<&str>, Option<&str>)> {
     let text = text.trim_ascii();
-    let (scheme, rest) = text.split_once(':')?;
+    let (scheme, rest) = split_once_byte(text, b':')?;
     let mut scheme_bytes = scheme.bytes();
     let scheme_ok = scheme_bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
         && scheme_bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
@@ -261,11 +263,11 @@ pub fn query_and_fragment(text: &str) -> Option<(Option<&str>, Option<&str>)> {
 /// `text` cut at its first `#` (the fragment) and then at the first `?` before it (the query):
 /// `(before the query, query, fragment)`, without the `?` and `#`.
 pub fn split_query_fragment(text: &str) -> (&str, Option<&str>, Option<&str>) {
-    let (before_fragment, fragment) = match text.split_once('#') {
+    let (before_fragment, fragment) = match split_once_byte(text, b'#') {
         Some((before, fragment)) => (before, Some(fragment)),
         None => (text, None),
     };
-    match before_fragment.split_once('?') {
+    match split_once_byte(before_fragment, b'?') {
         Some((before, query)) => (before, Some(query), fragment),
         None => (before_fragment, None, fragment),
     }

@@ -36,7 +36,7 @@ pub fn parse(fields: &Record) -> Result<OidcConfig> {
 /// The fields of `kind: "oidc"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> OidcConfig {
     let issuer = read.url("issuer", UrlField::Required).unwrap_or_default();
-    if issuer.contains('?') {
+    if crate::encoding::has_byte(&issuer, b'?') {
         read.invalid("issuer must not have a ?query");
     }
     let mut scope = read.scope();
