@@ -265,7 +265,7 @@ pub(crate) fn url_field(fields: &Record, name: &'static str, kind: UrlField) -> 
             UrlField::RequiredBackend => Err(ConnectError::field(ErrorCode::InvalidConfig, name, "is required (a URL or /path)")),
         };
     };
-    if backend && text.starts_with('/') && !text.starts_with("//") && !crate::encoding::has_byte(text, b'#') && !text.bytes().any(|b| b <= b' ') {
+    if backend && text.starts_with("/") && !text.starts_with("//") && !crate::encoding::has_byte(text, b'#') && !text.bytes().any(|b| b <= b' ') {
         return Ok(Some(String::from(text)));
     }
     check_url(text, name)?;

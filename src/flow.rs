@@ -182,7 +182,7 @@ pub fn callback_state(url: &str) -> Option<String> {
 /// same origin. Anything else would make the callback an open redirector.
 pub fn check_return_to(return_to: &str, page_origin: &str) -> Result<()> {
     let refused = || ConnectError::new(ErrorCode::InvalidConfig, "returnTo must be a path or URL on this app's origin");
-    if return_to.starts_with('/') {
+    if return_to.starts_with("/") {
         if return_to.starts_with("//") || return_to.starts_with("/\\") || return_to.bytes().any(|b| b < b' ' || b == b'\\') {
             return Err(refused());
         }

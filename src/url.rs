@@ -134,7 +134,9 @@ impl<'a> WebUrl<'a> {
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> {
-    if let Some(after_bracket) = authority.strip_prefix('[') {
+    // One-character `&str` patterns here and in `check_return_to`/`url_field`: the `char`
+    // pattern methods are a generic copy each, the `&str` ones are shared.
+    if let Some(after_bracket) = authority.strip_prefix("[") {
         // IPv6 literal: only the forms the contract names need to be recognized exactly, but any
         // bracketed hex-and-colons literal is accepted.
         let close = byte_position(after_bracket, b']').ok_or(UrlProblem::BadHost)?;
@@ -147,7 +149,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> 
         let host = &authority[..close + 2];
         return match &authority[close + 2..] {
             "" => Ok((host, None)),
-            rest => rest.strip_prefix(':').map(|port| (host, Some(port))).ok_or(UrlProblem::BadPort),
+            rest => rest.strip_prefix(":").map(|port| (host, Some(port))).ok_or(UrlProblem::BadPort),
         };
     }
     let (host, port) = match split_once_byte(authority, b':') {
