@@ -134,7 +134,8 @@ pub fn strip_params(url: &str, names: &[&str]) -> Option<String> {
     let (base, query, fragment) = crate::url::split_query_fragment(url);
     let mut changed = false;
     let mut cleaned = String::from(base);
-    for (mark, component) in [('?', query), ('#', fragment)] {
+    // By reference: an array by value brings an iterator of its own.
+    for &(mark, component) in &[('?', query), ('#', fragment)] {
         let Some(component) = component else { continue };
         // The kept segments, as written, after `mark`; nothing at all when none is kept.
         let start = cleaned.len();
