@@ -137,19 +137,15 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> 
     // One-character `&str` patterns here and in `check_return_to`/`url_field`: the `char`
     // pattern methods are a generic copy each, the `&str` ones are shared.
     if let Some(after_bracket) = authority.strip_prefix("[") {
-        // IPv6 literal: only the forms the contract names need to be recognized exactly, but any
-        // bracketed hex-and-colons literal is accepted.
-        let close = byte_position(after_bracket, b']').ok_or(UrlProblem::BadHost)?;
-        // The browser rewrites an IPv6 literal to its canonical form (`[0::1]` is `[::1]`,
+        // IPv6 literal. The browser rewrites one to its canonical form (`[0::1]` is `[::1]`,
         // `[::FFFF:1.2.3.4]` is `[::ffff:102:304]`); rather than carry that algorithm for
-        // addresses no authorization server uses, only the loopback literal is accepted.
-        if &after_bracket[..close] != "::1" {
-            return Err(UrlProblem::BadHost);
-        }
-        let host = &authority[..close + 2];
-        return match &authority[close + 2..] {
-            "" => Ok((host, None)),
-            rest => rest.strip_prefix(":").map(|port| (host, Some(port))).ok_or(UrlProblem::BadPort),
+        // addresses no authorization server uses, only the loopback literal is accepted: the
+        // text up to the first `]` must be exactly `::1` (no slicing, so no panic path).
+        let Some(rest) = after_bracket.strip_prefix("::1]") else { return Err(UrlProblem::BadHost) };
+        const LOOPBACK: &str = "[::1]";
+        return match rest {
+            "" => Ok((LOOPBACK, None)),
+            rest => rest.strip_prefix(":").map(|port| (LOOPBACK, Some(port))).ok_or(UrlProblem::BadPort),
         };
     }
     let (host, port) = match split_once_byte(authority, b':') {
