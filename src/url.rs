@@ -172,14 +172,18 @@ fn reads_as_written(host: &str) -> bool {
     // the number of labels, whether each is canonical decimal 0-255, whether any is punycode;
     // `last` is where the last label starts, a trailing dot's empty one aside.
     let bytes = host.as_bytes();
-    let trimmed = if bytes.last() == Some(&b'.') { &bytes[..bytes.len() - 1] } else { bytes };
+    // `get` and `split_last` rather than indexing and slicing: no panic paths to keep.
+    let trimmed = match bytes.split_last() {
+        Some((b'.', rest)) => rest,
+        _ => bytes,
+    };
     let (mut labels, mut all_octets, mut start, mut last) = (0, true, 0, 0);
     for end in 0..=bytes.len() {
-        if end < bytes.len() && bytes[end] != b'.' {
+        if bytes.get(end).is_some_and(|&byte| byte != b'.') {
             continue;
         }
-        let label = &bytes[start..end];
-        if label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--") {
+        let label = bytes.get(start..end).unwrap_or_default();
+        if label.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case(b"xn--")) {
             return false;
         }
         all_octets &= is_octet(label);
@@ -189,7 +193,7 @@ fn reads_as_written(host: &str) -> bool {
         labels += 1;
         start = end + 1;
     }
-    let last = &trimmed[last.min(trimmed.len())..];
+    let last = trimmed.get(last..).unwrap_or_default();
     let hex = match last {
         [b'0', b'x' | b'X', digits @ ..] => Some(digits),
         _ => None,
