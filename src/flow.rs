@@ -163,7 +163,8 @@ pub fn callback_state(url: &str) -> Option<String> {
     let (query, fragment) = crate::url::query_and_fragment(url)?;
     let mut has_response = false;
     let mut state = None;
-    for component in [query, fragment].into_iter().flatten() {
+    // By reference: an array by value brings an iterator of its own.
+    for component in [query, fragment].iter().flatten() {
         // Only names are decoded, and the first state's value.
         crate::encoding::for_each_sequence(component, &mut |_, name, value| match crate::encoding::form_decode(name).as_str() {
             "state" => {

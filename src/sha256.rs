@@ -36,7 +36,8 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
         compress(&mut h, &block);
     }
     let mut digest = [0u8; 32];
-    for (chunk, word) in digest.chunks_exact_mut(4).zip(h) {
+    // By reference: an array by value brings an iterator of its own.
+    for (chunk, word) in digest.chunks_exact_mut(4).zip(h.iter()) {
         chunk.copy_from_slice(&word.to_be_bytes());
     }
     digest
