@@ -160,16 +160,12 @@ pub fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
     Some((text.get(..index)?, text.get(index + 1..)?))
 }
 
-/// Every piece of `text` between ASCII `byte`s, empty ones too, in order (`split(char)`).
-pub fn for_each_piece<'a>(text: &'a str, byte: u8, each: &mut dyn FnMut(&'a str)) {
-    let mut rest = Some(text);
-    while let Some(text) = rest {
-        let (piece, next) = match split_once_byte(text, byte) {
-            Some((piece, next)) => (piece, Some(next)),
-            None => (text, None),
-        };
-        each(piece);
-        rest = next;
+/// The first piece of `text` before an ASCII `byte`, and what follows that byte (`None`: no
+/// byte, the piece is the rest): one step of `split(char)`, which yields empty pieces too.
+pub fn next_piece(text: &str, byte: u8) -> (&str, Option<&str>) {
+    match split_once_byte(text, byte) {
+        Some((piece, rest)) => (piece, Some(rest)),
+        None => (text, None),
     }
 }
 
@@ -178,12 +174,15 @@ pub fn for_each_piece<'a>(text: &'a str, byte: u8, each: &mut dyn FnMut(&'a str)
 /// still encoded.
 #[inline(never)]
 pub(crate) fn for_each_sequence<'a>(input: &'a str, each: &mut dyn FnMut(&'a str, &'a str, &'a str)) {
-    for_each_piece(input, b'&', &mut |sequence| {
+    let mut rest = Some(input);
+    while let Some(text) = rest {
+        let (sequence, next) = next_piece(text, b'&');
+        rest = next;
         if !sequence.is_empty() {
             let (name, value) = split_once_byte(sequence, b'=').unwrap_or((sequence, ""));
             each(sequence, name, value);
         }
-    });
+    }
 }
 
 /// One name or value of a form: `+` is a space, `%XX` is decoded (a malformed escape is kept

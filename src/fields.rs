@@ -231,11 +231,14 @@ pub fn opt_string_list(fields: &Record, name: &str, split: bool, code: ErrorCode
     match fields.field(name) {
         None => return Ok(None),
         Some(Value::Text(text)) if split => {
-            crate::encoding::for_each_piece(text, b' ', &mut |item| {
+            let mut rest = Some(text.as_str());
+            while let Some(text) = rest {
+                let (item, next) = crate::encoding::next_piece(text, b' ');
+                rest = next;
                 if !item.is_empty() {
                     list.push(String::from(item));
                 }
-            });
+            }
         }
         Some(Value::Text(text)) => list.push(text.clone()),
         Some(Value::List(items)) => {
