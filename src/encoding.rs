@@ -136,7 +136,10 @@ fn push_form_pair(out: &mut String, follows: bool, name: &str, value: &str) {
 #[inline(never)]
 pub fn form_parse(input: &str) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
-    for_each_sequence(input, &mut |_, name, value| pairs.push((form_decode(name), form_decode(value))));
+    let mut rest = Some(input);
+    while let Some((_, name, value)) = next_sequence(&mut rest) {
+        pairs.push((form_decode(name), form_decode(value)));
+    }
     pairs
 }
 
@@ -169,20 +172,21 @@ pub fn next_piece(text: &str, byte: u8) -> (&str, Option<&str>) {
     }
 }
 
-/// The one scanner of a query or fragment: `each(sequence, name, value)` for every non-empty
-/// `&`-separated sequence, cut at its first `=` (no `=`: the whole sequence is the name), all
-/// still encoded.
+/// The one scanner of a query or fragment, a step at a time: the next non-empty `&`-separated
+/// sequence of `rest` (what is left to scan, `None` at the end) as `(sequence, name, value)`,
+/// cut at its first `=` (no `=`: the whole sequence is the name), all still encoded. Callers
+/// loop over it (`while let`) rather than pass a closure: no `dyn` call and vtable per use.
 #[inline(never)]
-pub(crate) fn for_each_sequence<'a>(input: &'a str, each: &mut dyn FnMut(&'a str, &'a str, &'a str)) {
-    let mut rest = Some(input);
-    while let Some(text) = rest {
+pub(crate) fn next_sequence<'a>(rest: &mut Option<&'a str>) -> Option<(&'a str, &'a str, &'a str)> {
+    while let Some(text) = *rest {
         let (sequence, next) = next_piece(text, b'&');
-        rest = next;
+        *rest = next;
         if !sequence.is_empty() {
             let (name, value) = split_once_byte(sequence, b'=').unwrap_or((sequence, ""));
-            each(sequence, name, value);
+            return Some((sequence, name, value));
         }
     }
+    None
 }
 
 /// One name or value of a form: `+` is a space, `%XX` is decoded (a malformed escape is kept

@@ -140,16 +140,17 @@ pub fn strip_params(url: &str, names: &[&str]) -> Option<String> {
         // The kept segments, as written, after `mark`; nothing at all when none is kept.
         let start = cleaned.len();
         cleaned.push(mark);
-        crate::encoding::for_each_sequence(component, &mut |segment, name, _| {
+        let mut rest = Some(component);
+        while let Some((segment, name, _)) = crate::encoding::next_sequence(&mut rest) {
             if names.contains(&crate::encoding::form_decode(name).as_str()) {
                 changed = true;
-                return;
+                continue;
             }
             if cleaned.len() > start + 1 {
                 cleaned.push('&');
             }
             cleaned.push_str(segment);
-        });
+        }
         if cleaned.len() == start + 1 {
             cleaned.truncate(start);
         }
@@ -166,16 +167,19 @@ pub fn callback_state(url: &str) -> Option<String> {
     // By reference: an array by value brings an iterator of its own.
     for component in [query, fragment].iter().flatten() {
         // Only names are decoded, and the first state's value.
-        crate::encoding::for_each_sequence(component, &mut |_, name, value| match crate::encoding::form_decode(name).as_str() {
-            "state" => {
-                has_response = true;
-                if state.is_none() {
-                    state = Some(crate::encoding::form_decode(value));
+        let mut rest = Some(*component);
+        while let Some((_, name, value)) = crate::encoding::next_sequence(&mut rest) {
+            match crate::encoding::form_decode(name).as_str() {
+                "state" => {
+                    has_response = true;
+                    if state.is_none() {
+                        state = Some(crate::encoding::form_decode(value));
+                    }
                 }
+                "code" | "error" => has_response = true,
+                _ => {}
             }
-            "code" | "error" => has_response = true,
-            _ => {}
-        });
+        }
     }
     has_response.then(|| state.unwrap_or_default())
 }
