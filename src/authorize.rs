@@ -66,7 +66,10 @@ pub fn build_authorize_url_str(endpoint: &str, params: &[(&str, &str)]) -> Resul
     }
     let query = form_parse(url.query.unwrap_or(""));
     let mut pairs = borrow_pairs(&query);
-    pairs.extend_from_slice(params);
+    // A push loop rather than `extend_from_slice`, a specialized copier of its own.
+    for &pair in params {
+        pairs.push(pair);
+    }
     if let Some(name) = first_repeated(&pairs) {
         return Err(ConnectError::field(ErrorCode::InvalidConfig, &quote_name(name), REPEATED));
     }
