@@ -113,7 +113,11 @@ pub fn form_serialize_str(pairs: &[(&str, &str)]) -> String {
 pub fn form_serialize_into(out: &mut String, pairs: &[(&str, &str)]) {
     // Room for every pair as it is, with its `=` and `&`: plain parameters then need no
     // second allocation, which was a good part of building an authorization URL.
-    out.reserve(pairs.iter().map(|(name, value)| name.len() + value.len() + 2).sum());
+    let mut room = 0;
+    for (name, value) in pairs {
+        room += name.len() + value.len() + 2;
+    }
+    out.reserve(room);
     for (index, (name, value)) in pairs.iter().enumerate() {
         push_form_pair(out, index > 0, name, value);
     }
