@@ -28,7 +28,8 @@ impl ButtonState {
     }
 
     pub fn parse(text: &str) -> Option<ButtonState> {
-        ButtonState::ALL.into_iter().find(|state| state.as_str() == text)
+        // By reference: an array by value brings an iterator of its own.
+        ButtonState::ALL.iter().find(|state| state.as_str() == text).copied()
     }
 
     pub fn default_label(self) -> &'static str {

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use crate::callback::ResponseMode;
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{any_string, opt_str, opt_string_list, Fields, Reader, Value};
+use crate::fields::{any_string, opt_str, opt_string_list, Fields, Reader, Record, Value};
 use crate::url::WebUrl;
 use crate::providers::{liquid, oauth2, oidc, torque, turnqey};
 pub use crate::providers::liquid::{LiquidConfig, LIQUID_DEFAULT_BASE_URL};
@@ -106,7 +106,7 @@ impl Reader<'_> {
 
 impl ConnectConfig {
     /// Validate an app's config object.
-    pub fn parse(fields: &dyn Fields) -> Result<Self> {
+    pub fn parse(fields: &Record) -> Result<Self> {
         refuse_server_side_material(fields)?;
         let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
         let kind = opt_str(fields, "kind", ErrorCode::InvalidConfig)?;
@@ -225,7 +225,7 @@ fn insecure(message: &'static str) -> ConnectError {
 /// Client secrets, secret keys and the client-credentials grant belong on a server: a browser
 /// app is a public client ([RFC 6749 §2.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.1)),
 /// and anything shipped to it is readable by every user.
-fn refuse_server_side_material(fields: &dyn Fields) -> Result<()> {
+fn refuse_server_side_material(fields: &Record) -> Result<()> {
     if fields.field("clientSecret").is_some() || fields.field("client_secret").is_some() {
         return Err(insecure(
             "clientSecret is public in a browser: keep it on your server (exchangeEndpoint)",
@@ -256,7 +256,7 @@ fn is_secret_key(text: &str) -> bool {
 }
 
 /// A URL field of `kind`. The whitespace `check_url` lets through at the ends is cut off.
-pub(crate) fn url_field(fields: &dyn Fields, name: &'static str, kind: UrlField) -> Result<Option<String>> {
+pub(crate) fn url_field(fields: &Record, name: &'static str, kind: UrlField) -> Result<Option<String>> {
     let backend = matches!(kind, UrlField::Backend | UrlField::RequiredBackend);
     let Some(text) = opt_str(fields, name, ErrorCode::InvalidConfig)? else {
         return match kind {
@@ -265,7 +265,7 @@ pub(crate) fn url_field(fields: &dyn Fields, name: &'static str, kind: UrlField)
             UrlField::RequiredBackend => Err(ConnectError::field(ErrorCode::InvalidConfig, name, "is required (a URL or /path)")),
         };
     };
-    if backend && text.starts_with('/') && !text.starts_with("//") && !text.contains('#') && !text.bytes().any(|b| b <= b' ') {
+    if backend && text.starts_with("/") && !text.starts_with("//") && !crate::encoding::has_byte(text, b'#') && !text.bytes().any(|b| b <= b' ') {
         return Ok(Some(String::from(text)));
     }
     check_url(text, name)?;
@@ -284,11 +284,11 @@ pub(crate) fn check_url(text: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn scope_field(fields: &dyn Fields) -> Result<Vec<String>> {
+pub(crate) fn scope_field(fields: &Record) -> Result<Vec<String>> {
     Ok(opt_string_list(fields, "scope", true, ErrorCode::InvalidConfig)?.unwrap_or_default())
 }
 
-pub(crate) fn extra_params_field(fields: &dyn Fields) -> Result<Vec<(String, String)>> {
+pub(crate) fn extra_params_field(fields: &Record) -> Result<Vec<(String, String)>> {
     let pairs = match fields.field("extraParams") {
         None => return Ok(Vec::new()),
         Some(Value::Record(pairs)) => pairs,
@@ -478,7 +478,7 @@ mod tests {
 /// The authorization and token endpoints of a discovery document, and whether the issuer sends
 /// `iss` with every authorization response (`authorization_response_iss_parameter_supported`,
 /// [RFC 9207 §3](https://www.rfc-editor.org/rfc/rfc9207#section-3)).
-pub fn discovery_endpoints(document: &dyn Fields, issuer: &str) -> Result<(String, String, bool)> {
+pub fn discovery_endpoints(document: &Record, issuer: &str) -> Result<(String, String, bool)> {
     let code = ErrorCode::InvalidConfig;
     let mut read = Reader::new(document, code);
     if read.str("issuer") != Some(issuer) {

@@ -113,7 +113,11 @@ pub fn form_serialize_str(pairs: &[(&str, &str)]) -> String {
 pub fn form_serialize_into(out: &mut String, pairs: &[(&str, &str)]) {
     // Room for every pair as it is, with its `=` and `&`: plain parameters then need no
     // second allocation, which was a good part of building an authorization URL.
-    out.reserve(pairs.iter().map(|(name, value)| name.len() + value.len() + 2).sum());
+    let mut room = 0;
+    for (name, value) in pairs {
+        room += name.len() + value.len() + 2;
+    }
+    out.reserve(room);
     for (index, (name, value)) in pairs.iter().enumerate() {
         push_form_pair(out, index > 0, name, value);
     }
@@ -136,21 +140,57 @@ fn push_form_pair(out: &mut String, follows: bool, name: &str, value: &str) {
 #[inline(never)]
 pub fn form_parse(input: &str) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
-    for_each_sequence(input, &mut |_, name, value| pairs.push((form_decode(name), form_decode(value))));
+    let mut rest = Some(input);
+    while let Some((_, name, value)) = next_sequence(&mut rest) {
+        pairs.push((form_decode(name), form_decode(value)));
+    }
     pairs
 }
 
-/// The one scanner of a query or fragment: `each(sequence, name, value)` for every non-empty
-/// `&`-separated sequence, cut at its first `=` (no `=`: the whole sequence is the name), all
-/// still encoded.
+/// Where `text` first holds the ASCII `byte`. A byte scan: core's `char` searcher brings
+/// `memchr` and a wrapper for each pattern method (`find`, `contains`, `split`, `split_once`).
 #[inline(never)]
-pub(crate) fn for_each_sequence<'a>(input: &'a str, each: &mut dyn FnMut(&'a str, &'a str, &'a str)) {
-    for sequence in input.split('&') {
+pub fn byte_position(text: &str, byte: u8) -> Option<usize> {
+    text.bytes().position(|b| b == byte)
+}
+
+/// Whether `text` holds the ASCII `byte` (`contains(char)`).
+pub fn has_byte(text: &str, byte: u8) -> bool {
+    byte_position(text, byte).is_some()
+}
+
+/// `text` cut at its first ASCII `byte`, which neither side keeps (`split_once(char)`).
+#[inline(never)]
+pub fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let index = byte_position(text, byte)?;
+    // An ASCII byte is a whole character: both sides start and end on boundaries.
+    Some((text.get(..index)?, text.get(index + 1..)?))
+}
+
+/// The first piece of `text` before an ASCII `byte`, and what follows that byte (`None`: no
+/// byte, the piece is the rest): one step of `split(char)`, which yields empty pieces too.
+pub fn next_piece(text: &str, byte: u8) -> (&str, Option<&str>) {
+    match split_once_byte(text, byte) {
+        Some((piece, rest)) => (piece, Some(rest)),
+        None => (text, None),
+    }
+}
+
+/// The one scanner of a query or fragment, a step at a time: the next non-empty `&`-separated
+/// sequence of `rest` (what is left to scan, `None` at the end) as `(sequence, name, value)`,
+/// cut at its first `=` (no `=`: the whole sequence is the name), all still encoded. Callers
+/// loop over it (`while let`) rather than pass a closure: no `dyn` call and vtable per use.
+#[inline(never)]
+pub(crate) fn next_sequence<'a>(rest: &mut Option<&'a str>) -> Option<(&'a str, &'a str, &'a str)> {
+    while let Some(text) = *rest {
+        let (sequence, next) = next_piece(text, b'&');
+        *rest = next;
         if !sequence.is_empty() {
-            let (name, value) = sequence.split_once('=').unwrap_or((sequence, ""));
-            each(sequence, name, value);
+            let (name, value) = split_once_byte(sequence, b'=').unwrap_or((sequence, ""));
+            return Some((sequence, name, value));
         }
     }
+    None
 }
 
 /// One name or value of a form: `+` is a space, `%XX` is decoded (a malformed escape is kept

@@ -1,7 +1,6 @@
 //! `Fields`: read access to a plain object (an app's config, a token response, a discovery
-//! document, ID token claims) without naming where it came from. The browser implements it over
-//! JS objects (`browser/js.rs`); tests implement it over a list of pairs. This keeps every check
-//! on those objects in pure Rust.
+//! document, ID token claims), parsed from JSON into a list of pairs ([`Record`]). This keeps
+//! every check on those objects in pure Rust.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -28,6 +27,11 @@ pub enum Value {
     /// `null`, a function, or anything else the core does not read.
     Other,
 }
+
+/// A JSON object as its pairs, in order. The readers take it as this type, not as
+/// `&dyn Fields`: it is the one implementation, and static calls (no vtable, no indirect call)
+/// made 290 bytes less wasm (2026-12-01).
+pub type Record = Vec<(String, Value)>;
 
 pub trait Fields {
     /// The value of `name`, borrowed; `None` when missing or `undefined`.
@@ -61,14 +65,14 @@ impl Fields for Vec<(String, Value)> {
 /// early return, with its own clean-up, after every field. Later problems never replace the
 /// first, so a bad object gets the same error as with early returns.
 pub struct Reader<'a> {
-    pub fields: &'a dyn Fields,
+    pub fields: &'a Record,
     /// The code of every problem found by a read.
     pub code: ErrorCode,
     error: Option<ConnectError>,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(fields: &'a dyn Fields, code: ErrorCode) -> Self {
+    pub fn new(fields: &'a Record, code: ErrorCode) -> Self {
         Reader { fields, code, error: None }
     }
 
@@ -177,7 +181,7 @@ fn wrong_type(field: &str, expected: &'static str, code: ErrorCode) -> ConnectEr
 
 /// An optional string, borrowed; present but not a string is an error with `code`.
 #[inline(never)]
-pub fn opt_str<'a>(fields: &'a dyn Fields, name: &str, code: ErrorCode) -> Result<Option<&'a str>> {
+pub fn opt_str<'a>(fields: &'a Record, name: &str, code: ErrorCode) -> Result<Option<&'a str>> {
     match fields.field(name) {
         None => Ok(None),
         Some(Value::Text(text)) => Ok(Some(text)),
@@ -187,13 +191,13 @@ pub fn opt_str<'a>(fields: &'a dyn Fields, name: &str, code: ErrorCode) -> Resul
 
 /// An optional string; present but not a string is an error with `code`.
 #[inline(never)]
-pub fn opt_string(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<Option<String>> {
+pub fn opt_string(fields: &Record, name: &str, code: ErrorCode) -> Result<Option<String>> {
     opt_str(fields, name, code).map(|text| text.map(String::from))
 }
 
 /// A required, non-empty string.
 #[inline(never)]
-pub fn req_string(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<String> {
+pub fn req_string(fields: &Record, name: &str, code: ErrorCode) -> Result<String> {
     match opt_str(fields, name, code)? {
         Some(text) if !text.is_empty() => Ok(String::from(text)),
         _ => Err(wrong_type(name, REQUIRED, code)),
@@ -203,7 +207,7 @@ pub fn req_string(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<St
 /// An optional finite number (a number kept as text is read close rather than exact; a
 /// numeric string is accepted too: some servers send `"expires_in": "3600"`).
 #[inline(never)]
-pub fn opt_number(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<Option<f64>> {
+pub fn opt_number(fields: &Record, name: &str, code: ErrorCode) -> Result<Option<f64>> {
     let number = match fields.field(name) {
         None => return Ok(None),
         Some(Value::Number(number)) => *number,
@@ -222,12 +226,15 @@ pub fn opt_number(fields: &dyn Fields, name: &str, code: ErrorCode) -> Result<Op
 
 /// A string or a list of strings (`scope`, `aud`); a string is split on spaces when `split`.
 #[inline(never)]
-pub fn opt_string_list(fields: &dyn Fields, name: &str, split: bool, code: ErrorCode) -> Result<Option<Vec<String>>> {
+pub fn opt_string_list(fields: &Record, name: &str, split: bool, code: ErrorCode) -> Result<Option<Vec<String>>> {
     let mut list = Vec::new();
     match fields.field(name) {
         None => return Ok(None),
         Some(Value::Text(text)) if split => {
-            for item in text.split(' ') {
+            let mut rest = Some(text.as_str());
+            while let Some(text) = rest {
+                let (item, next) = crate::encoding::next_piece(text, b' ');
+                rest = next;
                 if !item.is_empty() {
                     list.push(String::from(item));
                 }

@@ -3,10 +3,9 @@
 //! bar, and where `returnTo` may point.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{Fields, Reader, Value};
+use crate::fields::{Fields, Reader, Record, Value};
 use crate::url::WebUrl;
 
 /// A redirect transaction lives this long in `sessionStorage` (the contract's 10 minutes).
@@ -41,24 +40,20 @@ pub struct Transaction {
     pub prepared: crate::providers::Prepared,
     pub created_at_ms: f64,
     pub return_to: Option<String>,
-    /// The app's config, validated again before use.
-    pub config: Vec<(String, Value)>,
 }
 
 /// A stored transaction that cannot be read back.
 const DAMAGED: &str = "the stored transaction is damaged";
 
 impl Transaction {
-    pub fn from_fields(fields: &dyn Fields) -> Result<Transaction> {
+    pub fn from_fields(fields: &Record) -> Result<Transaction> {
         let code = ErrorCode::UnknownState;
         let mut read = Reader::new(fields, code);
-        let config = match fields.field("config") {
-            Some(Value::Record(config)) => config.clone(),
-            _ => {
-                read.invalid(DAMAGED);
-                Vec::new()
-            }
-        };
+        // The app's config is only checked here: the caller validates it where it is stored,
+        // without a copy.
+        if !matches!(fields.field("config"), Some(Value::Record(_))) {
+            read.invalid(DAMAGED);
+        }
         let state = read.req("state");
         let verifier = crate::pkce::PkceVerifier::parse(read.req("verifier")).map(Some);
         let verifier = read.take(verifier);
@@ -79,7 +74,6 @@ impl Transaction {
             prepared: crate::providers::Prepared { url: String::new(), token_endpoint, liquid_session, iss_required },
             created_at_ms,
             return_to,
-            config,
         })
     }
 
@@ -140,21 +134,23 @@ pub fn strip_params(url: &str, names: &[&str]) -> Option<String> {
     let (base, query, fragment) = crate::url::split_query_fragment(url);
     let mut changed = false;
     let mut cleaned = String::from(base);
-    for (mark, component) in [('?', query), ('#', fragment)] {
+    // By reference: an array by value brings an iterator of its own.
+    for &(mark, component) in &[('?', query), ('#', fragment)] {
         let Some(component) = component else { continue };
         // The kept segments, as written, after `mark`; nothing at all when none is kept.
         let start = cleaned.len();
         cleaned.push(mark);
-        crate::encoding::for_each_sequence(component, &mut |segment, name, _| {
+        let mut rest = Some(component);
+        while let Some((segment, name, _)) = crate::encoding::next_sequence(&mut rest) {
             if names.contains(&crate::encoding::form_decode(name).as_str()) {
                 changed = true;
-                return;
+                continue;
             }
             if cleaned.len() > start + 1 {
                 cleaned.push('&');
             }
             cleaned.push_str(segment);
-        });
+        }
         if cleaned.len() == start + 1 {
             cleaned.truncate(start);
         }
@@ -168,18 +164,22 @@ pub fn callback_state(url: &str) -> Option<String> {
     let (query, fragment) = crate::url::query_and_fragment(url)?;
     let mut has_response = false;
     let mut state = None;
-    for component in [query, fragment].into_iter().flatten() {
+    // By reference: an array by value brings an iterator of its own.
+    for component in [query, fragment].iter().flatten() {
         // Only names are decoded, and the first state's value.
-        crate::encoding::for_each_sequence(component, &mut |_, name, value| match crate::encoding::form_decode(name).as_str() {
-            "state" => {
-                has_response = true;
-                if state.is_none() {
-                    state = Some(crate::encoding::form_decode(value));
+        let mut rest = Some(*component);
+        while let Some((_, name, value)) = crate::encoding::next_sequence(&mut rest) {
+            match crate::encoding::form_decode(name).as_str() {
+                "state" => {
+                    has_response = true;
+                    if state.is_none() {
+                        state = Some(crate::encoding::form_decode(value));
+                    }
                 }
+                "code" | "error" => has_response = true,
+                _ => {}
             }
-            "code" | "error" => has_response = true,
-            _ => {}
-        });
+        }
     }
     has_response.then(|| state.unwrap_or_default())
 }
@@ -188,7 +188,7 @@ pub fn callback_state(url: &str) -> Option<String> {
 /// same origin. Anything else would make the callback an open redirector.
 pub fn check_return_to(return_to: &str, page_origin: &str) -> Result<()> {
     let refused = || ConnectError::new(ErrorCode::InvalidConfig, "returnTo must be a path or URL on this app's origin");
-    if return_to.starts_with('/') {
+    if return_to.starts_with("/") {
         if return_to.starts_with("//") || return_to.starts_with("/\\") || return_to.bytes().any(|b| b < b' ' || b == b'\\') {
             return Err(refused());
         }

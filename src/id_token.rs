@@ -8,8 +8,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::encoding::{has_byte, split_once_byte};
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::{opt_string_list, Fields, Reader};
+use crate::fields::{opt_string_list, Reader, Record};
 
 /// Clock skew allowed on `exp`, in seconds.
 pub const EXP_LEEWAY_SECONDS: f64 = 60.0;
@@ -20,10 +21,9 @@ fn invalid(message: &'static str) -> ConnectError {
 
 /// The payload bytes of a compact JWS (`header.payload.signature`, [RFC 7515 §7.1](https://www.rfc-editor.org/rfc/rfc7515#section-7.1)).
 pub fn jwt_payload(token: &str) -> Result<Vec<u8>> {
-    let payload = token
-        .split_once('.')
-        .and_then(|(_header, rest)| rest.split_once('.'))
-        .filter(|(_payload, signature)| !signature.contains('.'))
+    let payload = split_once_byte(token, b'.')
+        .and_then(|(_header, rest)| split_once_byte(rest, b'.'))
+        .filter(|(_payload, signature)| !has_byte(signature, b'.'))
         .map(|(payload, _signature)| payload);
     let Some(payload) = payload else {
         return Err(invalid("ID token: not a compact JWT"));
@@ -44,7 +44,7 @@ pub struct IdTokenExpectation<'a> {
 }
 
 /// Check the claims; returns the `sub`.
-pub fn check_claims(claims: &dyn Fields, expect: &IdTokenExpectation<'_>) -> Result<String> {
+pub fn check_claims(claims: &Record, expect: &IdTokenExpectation<'_>) -> Result<String> {
     let code = ErrorCode::InvalidIdToken;
     let mut read = Reader::new(claims, code);
     if read.str("iss") != Some(expect.issuer) {

@@ -12,7 +12,7 @@ use crate::callback::{parse_callback, CallbackExpectation, ResponseMode};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{Fields, Value};
 use crate::json::JsonWriter;
-use crate::providers::{put, text, Record};
+use crate::providers::{put, put_text, Record};
 
 fn invalid(message: &'static str) -> ConnectError {
     ConnectError::new(ErrorCode::InvalidConfig, message)
@@ -68,7 +68,7 @@ fn create_pkce() -> Result<Value> {
     let mut result = Record::new();
     put(&mut result, "verifier", Value::Text(pair.verifier.into_secret()));
     put(&mut result, "challenge", Value::Text(pair.challenge));
-    put(&mut result, "method", text(crate::pkce::S256));
+    put_text(&mut result, "method", crate::pkce::S256);
     Ok(Value::Record(result))
 }
 
@@ -109,8 +109,8 @@ fn widget_identity(args: &[Value]) -> Result<Value> {
     let Value::Record(session) = field(result, "session") else { return Err(refused()) };
     let (Value::Text(id), Value::Text(secret)) = (field(session, "sessionId"), field(session, "sessionSecret")) else { return Err(refused()) };
     let mut user_session = Record::new();
-    put(&mut user_session, "session_id", text(id));
-    put(&mut user_session, "session_secret", text(secret));
+    put_text(&mut user_session, "session_id", id);
+    put_text(&mut user_session, "session_secret", secret);
     let mut identity = Record::new();
     put(&mut identity, "user_session", Value::Record(user_session));
     Ok(Value::Record(identity))
@@ -129,7 +129,11 @@ fn run(name: &str, args: &[Value]) -> Result<Value> {
         "buildAuthorizeUrl" => {
             let endpoint = required_string(arg(0), "endpoint")?;
             let params = param_record(arg(1), "params")?;
-            let pairs: Vec<(&str, &str)> = params.iter().map(|(name, value)| (*name, value.as_ref())).collect();
+            // A push loop: a `collect` is a specialized copier of its own.
+            let mut pairs = Vec::with_capacity(params.len());
+            for (name, value) in &params {
+                pairs.push((*name, value.as_ref()));
+            }
             build_authorize_url_str(endpoint, &pairs).map(Value::Text)
         }
         "parseCallback" => parse(args),

@@ -36,7 +36,8 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
         compress(&mut h, &block);
     }
     let mut digest = [0u8; 32];
-    for (chunk, word) in digest.chunks_exact_mut(4).zip(h) {
+    // By reference: an array by value brings an iterator of its own.
+    for (chunk, word) in digest.chunks_exact_mut(4).zip(h.iter()) {
         chunk.copy_from_slice(&word.to_be_bytes());
     }
     digest
@@ -63,8 +64,9 @@ fn compress(h: &mut [u32; 8], block: &[u8; 64]) {
         let t2 = s0.wrapping_add(maj);
         v = [t1.wrapping_add(t2), a, b, c, d.wrapping_add(t1), e, f, g];
     }
-    for (word, add) in h.iter_mut().zip(v) {
-        *word = word.wrapping_add(add);
+    // By index: zipped with the array by value, this loop had an iterator of its own.
+    for i in 0..8 {
+        h[i] = h[i].wrapping_add(v[i]);
     }
 }
 

@@ -11,7 +11,7 @@ use alloc::string::String;
 use crate::callback::AuthorizationCode;
 use crate::encoding::form_serialize_str;
 use crate::error::{refused_by, ConnectError, ErrorCode, ProviderError, Result};
-use crate::fields::{Fields, Reader, Value};
+use crate::fields::{Fields, Reader, Record, Value};
 use crate::pkce::PkceVerifier;
 use crate::secret::Secret;
 
@@ -40,7 +40,7 @@ impl TokenSet {
 
     /// Read back a token set in the contract's shape (`accessToken`, `tokenType`, ...), as stored
     /// in `sessionStorage` or shared between tabs.
-    pub fn from_contract_fields(fields: &dyn Fields) -> Result<TokenSet> {
+    pub fn from_contract_fields(fields: &Record) -> Result<TokenSet> {
         let mut read = Reader::new(fields, ErrorCode::TokenError);
         let access_token = read.opt("accessToken").filter(|t| !t.is_empty());
         let token_type = read.opt("tokenType");
@@ -78,7 +78,7 @@ pub fn refresh_body(refresh_token: &Secret, client_id: &str) -> String {
 
 /// A successful token response (§5.1) as a [`TokenSet`]. `previous_refresh_token` is kept when
 /// a refresh response carries none (the server may keep the old one valid, §6).
-pub fn token_set_from_response(fields: &dyn Fields, now_ms: f64, previous_refresh_token: Option<&Secret>) -> Result<TokenSet> {
+pub fn token_set_from_response(fields: &Record, now_ms: f64, previous_refresh_token: Option<&Secret>) -> Result<TokenSet> {
     let mut read = Reader::new(fields, ErrorCode::TokenError);
     let access_token = read.nonempty("access_token", "token response: no access_token");
     let token_type = read.nonempty("token_type", "token response: no token_type");
@@ -106,7 +106,7 @@ pub fn token_set_from_response(fields: &dyn Fields, now_ms: f64, previous_refres
 
 /// An error response (§5.2), or any other failure of the token endpoint, as `token_error`
 /// with what the server said. `fields` is `None` when the body was not a JSON object.
-pub fn token_error(status: u16, fields: Option<&dyn Fields>) -> ConnectError {
+pub fn token_error(status: u16, fields: Option<&Record>) -> ConnectError {
     let provider = fields.and_then(|fields| {
         // What is not a string is left out: the refusal stands either way.
         let text = |name| match fields.field(name) {

@@ -9,6 +9,8 @@
 
 use alloc::string::String;
 
+use crate::encoding::{byte_position, has_byte, split_once_byte};
+
 /// An absolute `http:` or `https:` URL, normalized.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebUrl<'a> {
@@ -62,7 +64,7 @@ impl<'a> WebUrl<'a> {
         let text = text.trim_ascii();
         // The first `:` must start `://`: a character search, not a substring search, which
         // would bring core's two-way searcher here for one fixed pattern.
-        let (scheme_text, rest) = text.split_once(':').ok_or(UrlProblem::NotAbsoluteHttp)?;
+        let (scheme_text, rest) = split_once_byte(text, b':').ok_or(UrlProblem::NotAbsoluteHttp)?;
         let rest = rest.strip_prefix("//").ok_or(UrlProblem::NotAbsoluteHttp)?;
         let scheme = if scheme_text.eq_ignore_ascii_case("https") {
             "https"
@@ -72,8 +74,8 @@ impl<'a> WebUrl<'a> {
             return Err(UrlProblem::NotAbsoluteHttp);
         };
         let (before_query, query, fragment) = split_query_fragment(rest);
-        let (authority, path) = match before_query.find('/') {
-            Some(slash) => before_query.split_at(slash),
+        let (authority, path) = match byte_position(before_query, b'/').and_then(|slash| before_query.split_at_checked(slash)) {
+            Some(split) => split,
             None => (before_query, ""),
         };
         if !all_bytes(path, is_path_byte) || !all_bytes(query.unwrap_or(""), is_query_byte) || !all_bytes(fragment.unwrap_or(""), is_query_byte) {
@@ -84,7 +86,7 @@ impl<'a> WebUrl<'a> {
         if path.as_bytes().split(|&byte| byte == b'/').any(is_dot_segment) {
             return Err(UrlProblem::BadCharacter);
         }
-        if authority.contains('@') {
+        if has_byte(authority, b'@') {
             return Err(UrlProblem::Credentials);
         }
         let (host, port_text) = split_host_port(authority)?;
@@ -132,23 +134,21 @@ impl<'a> WebUrl<'a> {
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), UrlProblem> {
-    if let Some(after_bracket) = authority.strip_prefix('[') {
-        // IPv6 literal: only the forms the contract names need to be recognized exactly, but any
-        // bracketed hex-and-colons literal is accepted.
-        let close = after_bracket.find(']').ok_or(UrlProblem::BadHost)?;
-        // The browser rewrites an IPv6 literal to its canonical form (`[0::1]` is `[::1]`,
+    // One-character `&str` patterns here and in `check_return_to`/`url_field`: the `char`
+    // pattern methods are a generic copy each, the `&str` ones are shared.
+    if let Some(after_bracket) = authority.strip_prefix("[") {
+        // IPv6 literal. The browser rewrites one to its canonical form (`[0::1]` is `[::1]`,
         // `[::FFFF:1.2.3.4]` is `[::ffff:102:304]`); rather than carry that algorithm for
-        // addresses no authorization server uses, only the loopback literal is accepted.
-        if &after_bracket[..close] != "::1" {
-            return Err(UrlProblem::BadHost);
-        }
-        let host = &authority[..close + 2];
-        return match &authority[close + 2..] {
-            "" => Ok((host, None)),
-            rest => rest.strip_prefix(':').map(|port| (host, Some(port))).ok_or(UrlProblem::BadPort),
+        // addresses no authorization server uses, only the loopback literal is accepted: the
+        // text up to the first `]` must be exactly `::1` (no slicing, so no panic path).
+        let Some(rest) = after_bracket.strip_prefix("::1]") else { return Err(UrlProblem::BadHost) };
+        const LOOPBACK: &str = "[::1]";
+        return match rest {
+            "" => Ok((LOOPBACK, None)),
+            rest => rest.strip_prefix(":").map(|port| (LOOPBACK, Some(port))).ok_or(UrlProblem::BadPort),
         };
     }
-    let (host, port) = match authority.split_once(':') {
+    let (host, port) = match split_once_byte(authority, b':') {
         Some((host, port)) => (host, Some(port)),
         None => (authority, None),
     };
@@ -172,14 +172,18 @@ fn reads_as_written(host: &str) -> bool {
     // the number of labels, whether each is canonical decimal 0-255, whether any is punycode;
     // `last` is where the last label starts, a trailing dot's empty one aside.
     let bytes = host.as_bytes();
-    let trimmed = if bytes.last() == Some(&b'.') { &bytes[..bytes.len() - 1] } else { bytes };
+    // `get` and `split_last` rather than indexing and slicing: no panic paths to keep.
+    let trimmed = match bytes.split_last() {
+        Some((b'.', rest)) => rest,
+        _ => bytes,
+    };
     let (mut labels, mut all_octets, mut start, mut last) = (0, true, 0, 0);
     for end in 0..=bytes.len() {
-        if end < bytes.len() && bytes[end] != b'.' {
+        if bytes.get(end).is_some_and(|&byte| byte != b'.') {
             continue;
         }
-        let label = &bytes[start..end];
-        if label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--") {
+        let label = bytes.get(start..end).unwrap_or_default();
+        if label.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case(b"xn--")) {
             return false;
         }
         all_octets &= is_octet(label);
@@ -189,7 +193,7 @@ fn reads_as_written(host: &str) -> bool {
         labels += 1;
         start = end + 1;
     }
-    let last = &trimmed[last.min(trimmed.len())..];
+    let last = trimmed.get(last..).unwrap_or_default();
     let hex = match last {
         [b'0', b'x' | b'X', digits @ ..] => Some(digits),
         _ => None,
@@ -233,13 +237,14 @@ fn is_dot_segment(segment: &[u8]) -> bool {
 
 /// Bytes a path may hold that the browser keeps as written: unreserved, sub-delims, `:@/%`.
 fn is_path_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&byte)
+    // A `matches!` rather than a byte string's `contains`, which brings core's slice search.
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@' | b'/' | b'%')
 }
 
 /// Bytes a query or fragment may hold that the browser keeps as written: printable ASCII but
 /// backslash, `"<>`{}|^` and `'` (which the browser percent-encodes in a query).
 fn is_query_byte(byte: u8) -> bool {
-    byte.is_ascii_graphic() && !b"\\\"'<>`{}|^".contains(&byte)
+    byte.is_ascii_graphic() && !matches!(byte, b'\\' | b'"' | b'\'' | b'<' | b'>' | b'`' | b'{' | b'}' | b'|' | b'^')
 }
 
 /// The query and fragment of any absolute URL (custom schemes included, for native redirect
@@ -247,7 +252,7 @@ fn is_query_byte(byte: u8) -> bool {
 /// text has no scheme, or holds controls or spaces, which no browser address does.
 pub fn query_and_fragment(text: &str) -> Option<(Option<&str>, Option<&str>)> {
     let text = text.trim_ascii();
-    let (scheme, rest) = text.split_once(':')?;
+    let (scheme, rest) = split_once_byte(text, b':')?;
     let mut scheme_bytes = scheme.bytes();
     let scheme_ok = scheme_bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
         && scheme_bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
@@ -261,11 +266,11 @@ pub fn query_and_fragment(text: &str) -> Option<(Option<&str>, Option<&str>)> {
 /// `text` cut at its first `#` (the fragment) and then at the first `?` before it (the query):
 /// `(before the query, query, fragment)`, without the `?` and `#`.
 pub fn split_query_fragment(text: &str) -> (&str, Option<&str>, Option<&str>) {
-    let (before_fragment, fragment) = match text.split_once('#') {
+    let (before_fragment, fragment) = match split_once_byte(text, b'#') {
         Some((before, fragment)) => (before, Some(fragment)),
         None => (text, None),
     };
-    match before_fragment.split_once('?') {
+    match split_once_byte(before_fragment, b'?') {
         Some((before, query)) => (before, Some(query), fragment),
         None => (before_fragment, None, fragment),
     }

@@ -44,6 +44,7 @@ use crate::effect::{Call, Effect, Event, HttpAnswer, Listener, PopupOptions};
 use crate::error::{ConnectError, ErrorCode};
 use crate::fields::Value;
 use crate::json::JsonWriter;
+use crate::machine::put;
 
 /// An event the runner sent, or the answer to give when it was malformed.
 pub enum Decoded {
@@ -68,10 +69,11 @@ impl EventFields {
         self.0.get(index).unwrap_or(&Value::Absent)
     }
 
-    /// The value as given (`Absent` when the runner left it out).
+    /// The value as given (`Absent` when the runner left it out), taken out of the array (each
+    /// is read once): no copy.
     #[inline(never)]
-    fn value(&self, index: usize) -> Value {
-        self.at(index).clone()
+    fn value(&mut self, index: usize) -> Value {
+        self.0.get_mut(index).map_or(Value::Absent, |value| core::mem::replace(value, Value::Absent))
     }
 
     /// An id, a count or a status: 0 when not a number in `u32`'s range (fractions dropped).
@@ -130,7 +132,7 @@ pub fn decode_event(json: &str) -> Decoded {
         _ => return Decoded::Nothing,
     };
     // The fields are read where they are, after the kind: index 1 is the first.
-    let f = EventFields(items);
+    let mut f = EventFields(items);
     let event = match kind {
         0 => Event::NewConnect { call: f.id(1), connection: f.id(2), config: f.json(3) },
         1 => {
@@ -324,15 +326,12 @@ fn encode_effect(w: &mut JsonWriter<'_>, effect: &Effect) {
             w.string(name);
             // The app's `meta` object, as `shared/API.md` names its members.
             w.begin_object();
-            w.key("provider");
-            w.string(meta.provider);
+            put(w, "provider", meta.provider);
             if let Some(mode) = meta.mode {
-                w.key("mode");
-                w.string(mode);
+                put(w, "mode", mode);
             }
             if let Some(code) = meta.code {
-                w.key("code");
-                w.string(code);
+                put(w, "code", code);
             }
             w.end_object();
         }

@@ -50,7 +50,7 @@ fn read_options(options: &str) -> Result<(ButtonMode, Labels)> {
         .ok_or_else(|| invalid("mode must be \"popup\", \"redirect\" or \"auto\""))?;
     let mut labels = Labels::default();
     if let Some(Value::Record(given)) = record.field("labels") {
-        for (label, name) in labels.iter_mut().zip(LABEL_NAMES) {
+        for (label, name) in labels.iter_mut().zip(LABEL_NAMES.iter()) {
             *label = opt_string(given, name, ErrorCode::InvalidConfig)?;
         }
     }

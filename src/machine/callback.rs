@@ -97,10 +97,8 @@ impl Tab {
             let mut message = String::new();
             let mut w = crate::json::JsonWriter::new(&mut message);
             w.begin_object();
-            w.key("type");
-            w.string(CALLBACK_MESSAGE_TYPE);
-            w.key("url");
-            w.string(&url);
+            super::put(&mut w, "type", CALLBACK_MESSAGE_TYPE);
+            super::put(&mut w, "url", &url);
             w.end_object();
             self.effects.push(Effect::PostToOpener { message: message.clone() });
             self.effects.push(Effect::Broadcast { message });
@@ -182,6 +180,8 @@ fn read_transaction(stored: &str) -> Result<(Transaction, ConnectConfig)> {
     let damaged = || ConnectError::new(ErrorCode::UnknownState, "the stored transaction is damaged");
     let Ok(crate::fields::Value::Record(record)) = crate::json::parse(stored) else { return Err(damaged()) };
     let transaction = Transaction::from_fields(&record)?;
-    let config = ConnectConfig::parse(&transaction.config)?;
+    // There: `from_fields` checked it.
+    let Some(crate::fields::Value::Record(config)) = crate::fields::Fields::field(&record, "config") else { return Err(damaged()) };
+    let config = ConnectConfig::parse(config)?;
     Ok((transaction, config))
 }

@@ -442,7 +442,8 @@ impl Tab {
         let watch = core::mem::take(&mut j.watch);
         let window = j.window.take();
         let marker = core::mem::take(&mut j.marker).then(|| super::popup_marker_key(&j.pending.state));
-        for timer in [watch.timeout, watch.poll, watch.grace] {
+        // By reference: an array by value brings an iterator of its own.
+        for &timer in &[watch.timeout, watch.poll, watch.grace] {
             self.cancel_timer(timer);
         }
         if let Some(window) = window {

@@ -295,7 +295,7 @@ impl Tab {
     pub fn tokens(&self, connection: Id) -> Option<String> {
         let connection = self.connection(connection)?;
         let tokens = self.slot_of(&connection.config)?.tokens.as_ref()?;
-        Some(crate::json::to_string(&crate::providers::token_set_record(tokens)))
+        Some(crate::json::to_string(&crate::providers::token_set_record(tokens, true)))
     }
 
     /// `button.state`.

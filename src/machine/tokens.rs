@@ -187,15 +187,13 @@ impl Tab {
         let mut message = String::new();
         let mut w = JsonWriter::new(&mut message);
         w.begin_object();
-        w.key("type");
-        w.string(kind);
-        w.key("key");
-        w.string(&slot.key);
+        super::put(&mut w, "type", kind);
+        super::put(&mut w, "key", &slot.key);
         if kind == TOKENS_MESSAGE {
             w.key("tokens");
             match &slot.tokens {
                 // Every same-origin page can listen: the access token only.
-                Some(tokens) => w.value(&providers::token_set_record(&TokenSet { refresh_token: None, ..tokens.clone() })),
+                Some(tokens) => w.value(&providers::token_set_record(tokens, false)),
                 None => w.null(),
             }
             if reconnect {
@@ -226,7 +224,7 @@ impl Tab {
         let stored = key(STORED_TOKENS_PREFIX, &slot.key);
         let effect = match (slot.storage, &slot.tokens) {
             (TokenStorage::Session, Some(tokens)) => {
-                let mut record = providers::token_set_record(tokens);
+                let mut record = providers::token_set_record(tokens, true);
                 if let (Value::Record(fields), Some(sub)) = (&mut record, &slot.subject) {
                     fields.push((String::from("sub"), Value::Text(sub.clone())));
                 }
@@ -478,10 +476,16 @@ impl Tab {
         self.cancel_timer(Some(borrow.half));
         self.cancel_timer(Some(borrow.end));
         let outcome = self.valid_or_reconnect(index);
-        for waiter in borrow.waiters {
-            match &outcome {
-                Ok(()) => self.answer_tokens(waiter.call, index, waiter.wants_set),
-                Err(error) => self.reject(waiter.call, error.clone()),
+        self.answer_waiters(index, &borrow.waiters, outcome.err().as_ref());
+    }
+
+    /// Answer every waiter: the slot's tokens, or `error` when the wait failed. One loop for
+    /// the end of a refresh and of a borrow wait.
+    fn answer_waiters(&mut self, index: usize, waiters: &[Waiter], error: Option<&ConnectError>) {
+        for waiter in waiters {
+            match error {
+                None => self.answer_tokens(waiter.call, index, waiter.wants_set),
+                Some(error) => self.reject(waiter.call, error.clone()),
             }
         }
     }
@@ -530,7 +534,7 @@ impl Tab {
         let mut json = String::new();
         let mut w = JsonWriter::new(&mut json);
         if wants_set {
-            w.value(&providers::token_set_record(tokens));
+            w.value(&providers::token_set_record(tokens, true));
         } else {
             w.string(tokens.access_token.expose());
         }
@@ -705,11 +709,6 @@ impl Tab {
         if let Some(name) = name {
             self.emit(refresh.listener, refresh.provider, name, None, code);
         }
-        for waiter in &refresh.waiters {
-            match &outcome {
-                Ok(_) => self.answer_tokens(waiter.call, index, waiter.wants_set),
-                Err(error) => self.reject(waiter.call, error.clone()),
-            }
-        }
+        self.answer_waiters(index, &refresh.waiters, outcome.as_ref().err());
     }
 }

@@ -6,7 +6,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{params_record, put, text, Completed, Fetch, Flow, LiquidSession, Pending, Prepared, Record, Response, Step, Then, Waiting};
+use super::{params_record, put, put_text, Completed, Fetch, Flow, LiquidSession, Pending, Prepared, Record, Response, Step, Then, Waiting};
 use crate::authorize::build_authorize_url_str;
 use crate::callback::check_response;
 use crate::config::UrlField;
@@ -27,7 +27,7 @@ pub struct LiquidConfig {
     pub verify_endpoint: Option<String>,
 }
 
-pub fn parse(fields: &dyn Fields) -> Result<LiquidConfig> {
+pub fn parse(fields: &Record) -> Result<LiquidConfig> {
     let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
     let config = read_config(&mut read);
     read.finish(config)
@@ -74,7 +74,7 @@ pub fn check_redirect(config: &LiquidConfig) -> Result<()> {
 
 pub fn prepare(config: &LiquidConfig, pending: &Pending) -> Result<Step<Prepared, ()>> {
     let mut request = Record::new();
-    put(&mut request, "public_api_key", text(&config.public_api_key));
+    put_text(&mut request, "public_api_key", &config.public_api_key);
     if let Some(return_url) = &config.return_url {
         // The return page is recognised, and matched to this flow, by its state.
         let with_state = build_authorize_url_str(return_url, &[("state", &pending.state)])?;
@@ -131,7 +131,7 @@ pub fn complete(config: &LiquidConfig, flow: &Flow<'_>, url: Option<&str>) -> Re
     match &config.verify_endpoint {
         Some(endpoint) => {
             let mut request = Record::new();
-            put(&mut request, "sessionId", text(&session.id));
+            put_text(&mut request, "sessionId", &session.id);
             Ok(Step::Fetch(Fetch::post_json(endpoint, &request), Waiting { completed, then: Then::LiquidVerified { closed: url.is_none() } }))
         }
         None => {
@@ -143,8 +143,8 @@ pub fn complete(config: &LiquidConfig, flow: &Flow<'_>, url: Option<&str>) -> Re
 
 fn add_session(completed: &mut Completed, session: &LiquidSession) {
     let mut object = Record::new();
-    put(&mut object, "sessionId", text(&session.id));
-    put(&mut object, "sessionSecret", text(session.secret.expose()));
+    put_text(&mut object, "sessionId", &session.id);
+    put_text(&mut object, "sessionSecret", session.secret.expose());
     put(&mut completed.result, "session", Value::Record(object));
 }
 

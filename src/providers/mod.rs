@@ -12,7 +12,6 @@ pub mod torque;
 pub mod turnqey;
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use crate::callback::CallbackExpectation;
 use crate::config::{ConnectConfig, ProviderConfig};
@@ -24,7 +23,7 @@ use crate::state::random_state;
 use crate::token::TokenSet;
 
 /// A JSON object as the core reads and writes it.
-pub type Record = Vec<(String, Value)>;
+pub use crate::fields::Record;
 
 pub fn text(value: &str) -> Value {
     Value::Text(String::from(value))
@@ -32,6 +31,13 @@ pub fn text(value: &str) -> Value {
 
 pub fn put(record: &mut Record, name: &str, value: Value) {
     record.push((String::from(name), value));
+}
+
+/// `put` of a string member: the copy into a `Value::Text` made here once, not at each of the
+/// many call sites (requests, results, token sets).
+#[inline(never)]
+pub fn put_text(record: &mut Record, name: &str, value: &str) {
+    put(record, name, text(value));
 }
 
 /// Parameters as a JSON object (`params` of a result).
@@ -52,22 +58,23 @@ pub fn params_record_except(params: &[(String, String)], except: &str) -> Value 
     Value::Record(record)
 }
 
-/// The contract's `TokenSet` object.
-pub fn token_set_record(tokens: &TokenSet) -> Value {
+/// The contract's `TokenSet` object; without its refresh token unless `with_refresh_token`
+/// (what other tabs are sent).
+pub fn token_set_record(tokens: &TokenSet, with_refresh_token: bool) -> Value {
     let mut record = Record::new();
-    put(&mut record, "accessToken", text(tokens.access_token.expose()));
-    put(&mut record, "tokenType", text(&tokens.token_type));
+    put_text(&mut record, "accessToken", tokens.access_token.expose());
+    put_text(&mut record, "tokenType", &tokens.token_type);
     if let Some(expires_at) = tokens.expires_at_ms {
         put(&mut record, "expiresAt", Value::Number(libm_floor(expires_at)));
     }
-    if let Some(refresh_token) = &tokens.refresh_token {
-        put(&mut record, "refreshToken", text(refresh_token.expose()));
+    if let (Some(refresh_token), true) = (&tokens.refresh_token, with_refresh_token) {
+        put_text(&mut record, "refreshToken", refresh_token.expose());
     }
     if let Some(scope) = &tokens.scope {
-        put(&mut record, "scope", text(scope));
+        put_text(&mut record, "scope", scope);
     }
     if let Some(id_token) = &tokens.id_token {
-        put(&mut record, "idToken", text(id_token.expose()));
+        put_text(&mut record, "idToken", id_token.expose());
     }
     Value::Record(record)
 }
@@ -203,7 +210,7 @@ impl Response {
 
     /// The error for a refused request, with what the server said.
     pub fn refused(&self) -> ConnectError {
-        crate::token::token_error(self.status, self.object().map(|body| body as &dyn crate::fields::Fields))
+        crate::token::token_error(self.status, self.object())
     }
 
     /// The body of a successful answer that is a JSON object; else `refused()`.
@@ -330,7 +337,7 @@ pub fn complete_answered(flow: &Flow<'_>, waiting: Waiting, response: Response) 
                 ProviderConfig::Oidc(oidc) => Some(oidc::check_new_id_token(oidc, flow, &tokens)?),
                 ProviderConfig::OAuth2(_) | ProviderConfig::Torque(_) | ProviderConfig::Turnqey(_) | ProviderConfig::Liquid(_) => None,
             };
-            put(&mut completed.result, "tokens", token_set_record(&tokens));
+            put(&mut completed.result, "tokens", token_set_record(&tokens, true));
             completed.tokens = Some((tokens, subject));
         }
         Then::Backend => {

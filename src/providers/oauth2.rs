@@ -7,7 +7,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{params_record, put, text, Completed, Fetch, Flow, Pending, Prepared, Record, Step, Then, Waiting};
+use super::{params_record, put, put_text, Completed, Fetch, Flow, Pending, Prepared, Record, Step, Then, Waiting};
 use crate::authorize::{code_flow_url, CodeFlowRequest};
 use crate::callback::ResponseMode;
 use crate::callback::parse_callback;
@@ -15,7 +15,6 @@ use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::Value;
-use crate::fields::Fields;
 
 /// What happens to the authorization code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +40,7 @@ pub struct OAuth2Config {
     pub issuer: Option<String>,
 }
 
-pub fn parse(fields: &dyn Fields) -> Result<OAuth2Config> {
+pub fn parse(fields: &Record) -> Result<OAuth2Config> {
     let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
     let config = read_config(&mut read);
     read.finish(config)
@@ -124,7 +123,7 @@ pub fn complete(config: &OAuth2Config, flow: &Flow<'_>, url: &str) -> Result<Ste
             let (code, _state, _iss, params) = parse_callback(url, &flow.expectation())?.into_parts();
             let mut completed = Completed::default();
             put(&mut completed.result, "code", Value::Text(code.into_secret()));
-            put(&mut completed.result, "codeVerifier", text(flow.pending.verifier.secret()));
+            put_text(&mut completed.result, "codeVerifier", flow.pending.verifier.secret());
             put(&mut completed.result, "params", params_record(&params));
             Ok(Step::Done(completed))
         }
@@ -152,10 +151,10 @@ pub(super) fn complete_with_backend(flow: &Flow<'_>, url: &str, endpoint: &str, 
     let (code, completed) = redeemable(flow, url)?;
     let mut request = Record::new();
     put(&mut request, "code", Value::Text(code.into_secret()));
-    put(&mut request, "codeVerifier", text(flow.pending.verifier.secret()));
-    put(&mut request, "redirectUri", text(flow.config.redirect_uri()));
+    put_text(&mut request, "codeVerifier", flow.pending.verifier.secret());
+    put_text(&mut request, "redirectUri", flow.config.redirect_uri());
     if with_state {
-        put(&mut request, "state", text(&flow.pending.state));
+        put_text(&mut request, "state", &flow.pending.state);
     }
     Ok(Step::Fetch(Fetch::post_json(endpoint, &request), Waiting { completed, then: Then::Backend }))
 }

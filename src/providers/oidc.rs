@@ -12,7 +12,7 @@ use crate::config::{discovery_endpoints, discovery_url};
 use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::Fields;
+use crate::fields::Record;
 use crate::id_token::{check_claims, jwt_payload, IdTokenExpectation};
 use crate::secret::Secret;
 use crate::token::TokenSet;
@@ -27,7 +27,7 @@ pub struct OidcConfig {
     pub extra_params: Vec<(String, String)>,
 }
 
-pub fn parse(fields: &dyn Fields) -> Result<OidcConfig> {
+pub fn parse(fields: &Record) -> Result<OidcConfig> {
     let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
     let config = read_config(&mut read);
     read.finish(config)
@@ -36,7 +36,7 @@ pub fn parse(fields: &dyn Fields) -> Result<OidcConfig> {
 /// The fields of `kind: "oidc"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> OidcConfig {
     let issuer = read.url("issuer", UrlField::Required).unwrap_or_default();
-    if issuer.contains('?') {
+    if crate::encoding::has_byte(&issuer, b'?') {
         read.invalid("issuer must not have a ?query");
     }
     let mut scope = read.scope();

@@ -5,12 +5,11 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{put, text, Completed, Fetch, Flow, Pending, Prepared, Record, Response, Step, Waiting};
+use super::{put, put_text, Completed, Fetch, Flow, Pending, Prepared, Record, Response, Step, Waiting};
 use crate::config::check_url;
 use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
-use crate::fields::Fields;
 use crate::fields::opt_string;
 use crate::pkce::S256;
 
@@ -25,7 +24,7 @@ pub struct TorqueConfig {
     pub scope: Vec<String>,
 }
 
-pub fn parse(fields: &dyn Fields) -> Result<TorqueConfig> {
+pub fn parse(fields: &Record) -> Result<TorqueConfig> {
     let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
     let config = read_config(&mut read);
     read.finish(config)
@@ -45,12 +44,12 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> TorqueConfig {
 /// The backend's session request: `{ redirectUri, codeChallenge, codeChallengeMethod, state, externalUserId?, scope? }`.
 pub fn prepare(config: &TorqueConfig, pending: &Pending) -> Step<Prepared, ()> {
     let mut request = Record::new();
-    put(&mut request, "redirectUri", text(&config.redirect_uri));
+    put_text(&mut request, "redirectUri", &config.redirect_uri);
     put(&mut request, "codeChallenge", crate::fields::Value::Text(pending.verifier.challenge()));
-    put(&mut request, "codeChallengeMethod", text(S256));
-    put(&mut request, "state", text(&pending.state));
+    put_text(&mut request, "codeChallengeMethod", S256);
+    put_text(&mut request, "state", &pending.state);
     if let Some(user) = &config.external_user_id {
-        put(&mut request, "externalUserId", text(user));
+        put_text(&mut request, "externalUserId", user);
     }
     if !config.scope.is_empty() {
         put(&mut request, "scope", crate::fields::Value::Text(crate::encoding::join_spaced(&config.scope)));

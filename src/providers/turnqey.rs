@@ -4,14 +4,13 @@
 
 use alloc::string::String;
 
-use super::{params_record, put, text, Completed, Fetch, Flow, Memory, Pending, Prepared, Record, Response, Step};
+use super::{params_record, put, put_text, Completed, Fetch, Flow, Memory, Pending, Prepared, Record, Response, Step};
 use crate::authorize::build_authorize_url_str;
 use crate::callback::check_response;
 use crate::config::UrlField;
 use crate::fields::Reader;
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::opt_string;
-use crate::fields::Fields;
 
 pub const TURNQEY_PRODUCTION: &str = "https://api.turnqey.xyz/authorize";
 pub const TURNQEY_SANDBOX: &str = "https://sandbox.turnqey.xyz/authorize";
@@ -28,7 +27,7 @@ pub struct TurnqeyConfig {
     pub checksum_endpoint: String,
 }
 
-pub fn parse(fields: &dyn Fields) -> Result<TurnqeyConfig> {
+pub fn parse(fields: &Record) -> Result<TurnqeyConfig> {
     let mut read = Reader::new(fields, ErrorCode::InvalidConfig);
     let config = read_config(&mut read);
     read.finish(config)
@@ -62,13 +61,13 @@ pub const RESPONSE_PARAMS: &[&str] = &["collection", "identity", "platform", "st
 /// The backend's checksum request: exactly the parameters that will be sent.
 pub fn prepare(config: &TurnqeyConfig, memory: &Memory, pending: &Pending) -> Step<Prepared, ()> {
     let mut request = Record::new();
-    put(&mut request, "client", text(&config.client));
-    put(&mut request, "platform", text(&config.platform));
-    put(&mut request, "identity", text(&config.identity));
+    put_text(&mut request, "client", &config.client);
+    put_text(&mut request, "platform", &config.platform);
+    put_text(&mut request, "identity", &config.identity);
     if let Some(collection) = &memory.collection {
-        put(&mut request, "collection", text(collection));
+        put_text(&mut request, "collection", collection);
     }
-    put(&mut request, "state", text(&pending.state));
+    put_text(&mut request, "state", &pending.state);
     Step::Fetch(Fetch::post_json(&config.checksum_endpoint, &request), ())
 }
 
@@ -105,7 +104,7 @@ pub fn complete(config: &TurnqeyConfig, flow: &Flow<'_>, url: &str) -> Result<Co
         return Err(ConnectError::new(ErrorCode::InvalidCallback, "Turnqey's answer is not this flow's (identity, platform or status)"));
     }
     let mut completed = Completed::default();
-    put(&mut completed.result, "collection", text(&collection));
+    put_text(&mut completed.result, "collection", &collection);
     put(&mut completed.result, "params", params_record(&params));
     completed.collection = Some(collection);
     Ok(completed)
