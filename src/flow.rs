@@ -15,7 +15,8 @@ pub const TRANSACTION_TTL_MS: f64 = 600_000.0;
 pub const POPUP_POLL_MS: u32 = 200;
 
 /// After a popup reads `closed`, how long a relayed callback may still be on its way before the
-/// close is reported: the callback page posts and then closes itself, and a COOP header on the
+/// close is reported as `popup_closed` or `popup_severed`: the callback page posts and then
+/// closes itself (a poll can read `closed` before the message's task runs), and a COOP header on the
 /// provider's last redirect cuts the link a few hundred milliseconds before the relay arrives
 /// (measured 270-440 ms on loopback in Chromium 156).
 pub const CLOSE_GRACE_MS: u32 = 1_500;
@@ -97,7 +98,7 @@ pub enum PopupClosed {
     /// The user closed the window: report `popup_closed` (after the grace period).
     ByUser,
     /// A Cross-Origin-Opener-Policy cut the opener's link: the window is most likely still
-    /// open. Emit `popup_severed` and wait for the callback over `BroadcastChannel`.
+    /// open. Emit `popup_severed` (after the grace) and wait for the callback over `BroadcastChannel`.
     Severed,
 }
 

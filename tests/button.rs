@@ -112,6 +112,7 @@ fn a_severed_popup_shows_waiting_with_cancel_which_aborts() {
     sim.coop.push(String::from(AS));
     sim.click(button);
     sim.provider_page_seen();
+    sim.close_grace_passes();
     let drawing = sim.drawing(button);
     assert_eq!(drawing.state, "connecting");
     assert!(drawing.cancel_shown);

@@ -114,6 +114,7 @@ fn torque_with_coop_on_the_consent_screen_is_severed_then_succeeds() {
     let conn = sim.connect(tab, &torque_config(""));
     let (call, popup) = sim.popup_until_provider(conn);
     assert!(sim.popups[popup].cut);
+    sim.close_grace_passes();
     assert_eq!(sim.conn_events(conn), ["open", "popup_severed"]);
     let url = sim.popups[popup].location.clone();
     let back = torque.borrow_mut().approve(&url);
@@ -360,7 +361,7 @@ fn liquid_pages_with_coop_the_return_url_flow_still_succeeds_never_reported_clos
     sim.coop.push(String::from(LIQUID));
     let (call, popup) = sim.popup_until_provider(conn);
     assert!(sim.popups[popup].cut);
-    sim.advance(1_000.0);
+    sim.close_grace_passes();
     let url = sim.popups[popup].location.clone();
     let back = liquid.borrow_mut().approve(&url).unwrap();
     sim.popup_lands(popup, &back);

@@ -41,6 +41,7 @@ pub(crate) struct Watch {
     saw_foreign: bool,
     /// Polls in a row that found the popup on another origin's page.
     foreign_polls: u8,
+    /// The close was judged a COOP cut: when the grace ends without a relay, `popup_severed`.
     severed: bool,
     timeout: Option<Id>,
     poll: Option<Id>,
@@ -346,18 +347,14 @@ impl Tab {
                     watch.foreign_polls = if foreign { watch.foreign_polls.saturating_add(1) } else { 0 };
                     watch.saw_foreign |= watch.foreign_polls >= 2;
                 } else {
-                    match judge_popup_closed(PopupEvidence { saw_provider_page_open: watch.saw_foreign, opener_has_focus: opener_focused }) {
-                        PopupClosed::Severed => {
-                            watch.severed = true;
-                            self.emit_job(index, "popup_severed", None);
-                        }
-                        PopupClosed::ByUser => {
-                            let grace = self.start_timer(Wait::Job(job), CLOSE_GRACE_MS);
-                            if let Some(index) = self.job_index(job) {
-                                self.jobs[index].watch.grace = Some(grace);
-                            }
-                        }
-                    }
+                    // Judged now, from what the opener sees at this read, but acted on only after
+                    // the grace: the callback page posts its relay and then closes itself, and a
+                    // poll can read `closed` before the message's task runs. A relay within the
+                    // grace completes the flow, and neither `exit` nor `popup_severed` is said.
+                    let evidence = PopupEvidence { saw_provider_page_open: watch.saw_foreign, opener_has_focus: opener_focused };
+                    watch.severed = judge_popup_closed(evidence) == PopupClosed::Severed;
+                    let grace = self.start_timer(Wait::Job(job), CLOSE_GRACE_MS);
+                    self.jobs[index].watch.grace = Some(grace);
                     return;
                 }
             }
@@ -382,7 +379,14 @@ impl Tab {
         if watch.timeout == Some(timer) {
             self.end_job(index, Err(ConnectError::new(ErrorCode::Timeout, "the popup flow did not finish in time")));
         } else if watch.grace == Some(timer) {
-            self.arrived(index, Arrival::Closed);
+            if watch.severed {
+                // The window is most likely still open, cut off: wait for the channel until the
+                // timeout (or the app's abort).
+                self.jobs[index].watch.grace = None;
+                self.emit_job(index, "popup_severed", None);
+            } else {
+                self.arrived(index, Arrival::Closed);
+            }
         } else if watch.poll == Some(timer) {
             self.jobs[index].watch.poll = None;
             self.poll_window(index);

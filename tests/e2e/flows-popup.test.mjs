@@ -145,8 +145,8 @@ describe("popup flow", () => {
     const context = await newContext(browser, t);
     const { page, events } = await openApp(context, server, { kind: "oidc", timeoutMs: 20_000 });
     const popup = await startPopup(page, server);
-    // The user reads the consent page while the opener notices the cut (a 200 ms poll); an
-    // instant approve could finish the flow before it does.
+    // The user reads the consent page while the opener notices the cut (a 200 ms poll, then
+    // the grace for a relay); an instant approve finishes the flow before it is reported.
     await until(() => eventNames(events).includes("popup_severed"), { what: "popup_severed" }).catch((error) => {
       throw new Error(`${error.message}; the events so far: ${eventNames(events).join(",")}`);
     });

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   callbackOutcome, eventNames, findLeaks, inOrder, launchChromium, localStorageEntries, newContext, openApp, outcome,
-  queryOf, recordRequests, startServer,
+  queryOf, recordRequests, startServer, until,
 } from "./browser.mjs";
 
 let server;
@@ -221,6 +221,9 @@ describe("liquid popup flow", () => {
     await popup.waitForURL(oauthPage);
     await popup.waitForSelector("#approve");
     const sessionId = oauthPage.exec(new URL(popup.url()).pathname)[1];
+    // The user reads the page while the opener notices the cut and its grace for a relay
+    // passes; an instant approve finishes the flow before the cut is ever reported.
+    await until(() => eventNames(app.events).includes("popup_severed"), { what: "popup_severed" });
     await answerAndWaitClose(popup, "#approve");
     const { result, error } = await outcome(app.page, { timeout: 20_000 });
     assert.equal(error, undefined, error?.text);

@@ -1260,6 +1260,11 @@ impl Sim {
         self.advance(f64::from(2 * oauth_connect::flow::POPUP_POLL_MS));
     }
 
+    /// A popup that read `closed` is acted on: the grace for a relay on its way has passed.
+    pub fn close_grace_passes(&mut self) {
+        self.advance(f64::from(oauth_connect::flow::CLOSE_GRACE_MS));
+    }
+
     /// `popup()` until the provider's page is seen open in the window: the call and the popup.
     pub fn popup_until_provider(&mut self, conn: Conn) -> (Id, PopupId) {
         let call = self.popup(conn);
