@@ -76,10 +76,7 @@ fn coop_cut_right_after_the_relay_was_posted_completes_once() {
     let call = sim.popup(conn);
     sim.provider_page_seen();
     let popup = sim.last_popup(conn.page);
-    sim.hold_all = true;
-    let url = sim.popups[popup].location.clone();
-    let back = server.borrow_mut().approve(&url);
-    sim.popup_lands(popup, &back);
+    sim.approve_with_tasks_held(&server, popup);
     sim.cut(popup);
     sim.hold_all = false;
     sim.run();
@@ -100,10 +97,7 @@ fn a_callback_page_closed_before_its_relay_is_delivered_is_neither_cut_nor_close
     sim.run();
     sim.advance(f64::from(oauth_connect::flow::POPUP_POLL_MS));
     let popup = sim.last_popup(conn.page);
-    sim.hold_all = true;
-    let url = sim.popups[popup].location.clone();
-    let back = server.borrow_mut().approve(&url);
-    sim.popup_lands(popup, &back);
+    sim.approve_with_tasks_held(&server, popup);
     assert!(!sim.popups[popup].open, "the callback page closed itself");
     sim.advance(f64::from(oauth_connect::flow::POPUP_POLL_MS));
     assert_eq!(sim.conn_events(conn), ["open"], "the poll read closed; nothing is said yet");
@@ -125,10 +119,7 @@ fn a_relay_late_within_the_grace_after_a_close_judged_a_cut_says_nothing_of_it()
     sim.provider_page_seen();
     let popup = sim.last_popup(conn.page);
     sim.pages[conn.page].focused = false;
-    sim.hold_all = true;
-    let url = sim.popups[popup].location.clone();
-    let back = server.borrow_mut().approve(&url);
-    sim.popup_lands(popup, &back);
+    sim.approve_with_tasks_held(&server, popup);
     sim.advance(f64::from(oauth_connect::flow::CLOSE_GRACE_MS - 100));
     assert_eq!(sim.conn_events(conn), ["open"]);
     sim.hold_all = false;

@@ -1254,6 +1254,15 @@ impl Sim {
         page
     }
 
+    /// The user approves and the popup lands on the callback page, but every task it causes
+    /// (its relay by message and channel, any request) is held until `hold_all` is cleared.
+    pub fn approve_with_tasks_held(&mut self, server: &Shared<AuthServer>, popup: PopupId) -> PageId {
+        self.hold_all = true;
+        let url = self.popups[popup].location.clone();
+        let back = server.borrow_mut().approve(&url);
+        self.popup_lands(popup, &back)
+    }
+
     /// The provider's first page is seen open by the opener's polls (its location unreadable,
     /// in two polls in a row).
     pub fn provider_page_seen(&mut self) {
