@@ -1,6 +1,7 @@
 //! The CSPRNG seam: every random byte of the library comes from here. In the browser this is
 //! `crypto.getRandomValues`, called by the loader in `pkg-template/index.js` through the wasm's
-//! one import, `env.oc_random`; natively, the OS (getrandom).
+//! one import, `env.oc_random`; natively, the OS (getrandom); both drawn ahead of use into a
+//! [`Pool`].
 //!
 //! A failing CSPRNG is reported, never papered over with a weaker source.
 
@@ -14,21 +15,68 @@ extern "C" {
     fn oc_random(ptr: *mut u8, len: usize) -> u32;
 }
 
-/// Fill `bytes` from the CSPRNG; false when it failed.
-#[cfg(target_arch = "wasm32")]
-fn fill(bytes: &mut [u8]) -> bool {
-    // SAFETY: the import writes `chunk.len()` bytes at `chunk`'s start, nothing else.
-    bytes.chunks_mut(65536).all(|chunk| unsafe { oc_random(chunk.as_mut_ptr(), chunk.len()) } == 0)
+/// How many bytes one call to the CSPRNG draws in the browser: four connect clicks' worth (a
+/// verifier and a state, 32 bytes each).
+const POOL_LEN: usize = 256;
+
+/// Random bytes drawn from the CSPRNG ahead of use, `POOL_LEN` at a time. In the browser a call
+/// through the import costs about as much as the rest of `randomState` (a typed-array view and a
+/// call into Blink; measured in docs/size.md), so one call serves several requests. Each byte is
+/// handed out once and zeroed as it is, so the pool never holds a value already given away; a
+/// failed refill hands out nothing.
+struct Pool {
+    bytes: [u8; POOL_LEN],
+    /// How many bytes from the start have been handed out (`POOL_LEN`: none left).
+    used: usize,
+}
+
+impl Pool {
+    const fn new() -> Self {
+        Pool { bytes: [0; POOL_LEN], used: POOL_LEN }
+    }
+
+    /// Fill `out` (at most `POOL_LEN` bytes) from the pool, first refilling all of it with
+    /// `refill` when too few bytes are left; false when `refill` failed.
+    fn take(&mut self, out: &mut [u8], refill: impl FnOnce(&mut [u8; POOL_LEN]) -> bool) -> bool {
+        if POOL_LEN - self.used < out.len() {
+            // Whatever was left is dropped with the refill: a byte is never handed out twice.
+            self.used = POOL_LEN;
+            if !refill(&mut self.bytes) {
+                self.bytes = [0; POOL_LEN];
+                return false;
+            }
+            self.used = 0;
+        }
+        let taken = &mut self.bytes[self.used..self.used + out.len()];
+        out.copy_from_slice(taken);
+        taken.fill(0);
+        self.used += out.len();
+        true
+    }
 }
 
 /// Fill `bytes` from the CSPRNG; false when it failed.
+#[cfg(target_arch = "wasm32")]
+fn fill(bytes: &mut [u8]) -> bool {
+    static mut POOL: Pool = Pool::new();
+    // SAFETY: the wasm build is single-threaded (no atomics, no shared memory) and this is the
+    // pool's only use, so no other reference to it exists while this one lives.
+    let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
+    // SAFETY: the import writes `POOL_LEN` bytes at the array's start, nothing else.
+    pool.take(bytes, |all| unsafe { oc_random(all.as_mut_ptr(), POOL_LEN) } == 0)
+}
+
+/// Fill `bytes` from the CSPRNG; false when it failed. Natively the pool is per thread (tests
+/// run on several), so the same pool logic runs under `cargo test`.
 #[cfg(not(target_arch = "wasm32"))]
 fn fill(bytes: &mut [u8]) -> bool {
-    getrandom::fill(bytes).is_ok()
+    thread_local!(static POOL: core::cell::RefCell<Pool> = const { core::cell::RefCell::new(Pool::new()) });
+    POOL.with_borrow_mut(|pool| pool.take(bytes, |all| getrandom::fill(all).is_ok()))
 }
 
 /// Fill `N` bytes from the CSPRNG.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    const { assert!(N <= POOL_LEN, "the pool serves at most POOL_LEN bytes at a time") };
     let mut bytes = [0u8; N];
     if !fill(&mut bytes) {
         // There is no fitting contract code for "the platform has no CSPRNG"; `invalid_config`
@@ -36,4 +84,68 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
         return Err(ConnectError::new(ErrorCode::InvalidConfig, "no cryptographic random source is available (crypto.getRandomValues)"));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refill that writes 1, 2, 3, … across calls, and counts them.
+    fn counting(calls: &mut u8) -> impl FnMut(&mut [u8; POOL_LEN]) -> bool + '_ {
+        move |all| {
+            *calls += 1;
+            all.fill(*calls);
+            true
+        }
+    }
+
+    #[test]
+    fn one_refill_serves_requests_until_too_few_bytes_are_left_and_the_rest_is_never_handed_out() {
+        let mut pool = Pool::new();
+        let mut calls = 0;
+        let mut out = [0u8; 100];
+        assert!(pool.take(&mut out, counting(&mut calls)));
+        assert!(pool.take(&mut out, counting(&mut calls)));
+        assert_eq!((calls, out), (1, [1; 100]));
+        // 56 left: a third request of 100 refills, and the 56 are dropped rather than reused.
+        assert!(pool.take(&mut out, counting(&mut calls)));
+        assert_eq!((calls, out), (2, [2; 100]));
+        assert_eq!(pool.used, 100);
+    }
+
+    #[test]
+    fn what_was_handed_out_is_zeroed_in_the_pool() {
+        let mut pool = Pool::new();
+        let mut calls = 0;
+        let mut out = [0u8; 32];
+        assert!(pool.take(&mut out, counting(&mut calls)));
+        assert_eq!(out, [1; 32]);
+        assert!(pool.bytes[..32].iter().all(|&b| b == 0));
+        assert!(pool.bytes[32..].iter().all(|&b| b == 1));
+    }
+
+    #[test]
+    fn a_failed_refill_hands_out_nothing_and_the_next_request_tries_again() {
+        let mut pool = Pool::new();
+        let mut out = [7u8; 32];
+        assert!(!pool.take(&mut out, |all| {
+            all.fill(9); // a partial write before the failure must not be served later
+            false
+        }));
+        assert_eq!(out, [7; 32]);
+        assert!(pool.bytes.iter().all(|&b| b == 0));
+        let mut calls = 0;
+        assert!(pool.take(&mut out, counting(&mut calls)));
+        assert_eq!((calls, out), (1, [1; 32]));
+    }
+
+    #[test]
+    fn a_request_of_the_whole_pool_is_served_by_one_refill() {
+        let mut pool = Pool::new();
+        let mut calls = 0;
+        let mut out = [0u8; POOL_LEN];
+        assert!(pool.take(&mut out, counting(&mut calls)));
+        assert!(pool.take(&mut out, counting(&mut calls)));
+        assert_eq!((calls, out[0], out[POOL_LEN - 1]), (2, 2, 2));
+    }
 }
