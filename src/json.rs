@@ -754,6 +754,13 @@ fn push_point(out: &mut String, digits: u64, places: usize) {
     out.push_str(text.get(split..text.len()).unwrap_or_default());
 }
 
+/// `value` as JSON text.
+pub fn to_string(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(value, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1293,11 +1300,4 @@ mod tests {
             }
         }
     }
-}
-
-/// `value` as JSON text.
-pub fn to_string(value: &Value) -> String {
-    let mut out = String::new();
-    write_value(value, &mut out);
-    out
 }

@@ -136,6 +136,13 @@ pub fn is_invalid_grant(error: &ConnectError) -> bool {
     error.provider().is_some_and(|provider| provider.error == "invalid_grant")
 }
 
+/// A short fingerprint of a refresh token (96 bits of its SHA-256, base64url). Tabs compare
+/// fingerprints to learn that another tab rotated the token, without sharing the token in
+/// storage; the token cannot be recovered from it.
+pub fn fingerprint(token: &Secret) -> String {
+    crate::encoding::base64url(&crate::sha256::sha256(token.expose().as_bytes())[..12])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,11 +238,4 @@ mod tests {
         assert_eq!((tokens.access_token.expose(), tokens.expires_at_ms), ("a", Some(5.0)));
         assert!(TokenSet::from_contract_fields(&record(&[("tokenType", text("Bearer"))])).is_err());
     }
-}
-
-/// A short fingerprint of a refresh token (96 bits of its SHA-256, base64url). Tabs compare
-/// fingerprints to learn that another tab rotated the token, without sharing the token in
-/// storage; the token cannot be recovered from it.
-pub fn fingerprint(token: &Secret) -> String {
-    crate::encoding::base64url(&crate::sha256::sha256(token.expose().as_bytes())[..12])
 }
