@@ -29,23 +29,46 @@ const CHANNEL_SOURCE = 1;
 // The wasm (src/lib.rs) exports plain functions over its memory: `oc_input(capacity)` gives
 // its one input buffer, into which a string is encoded as UTF-8 and whose length in bytes is
 // passed to the export; an export's answer stays in the wasm until the next call, at the pointer
-// it returns, `oc_len()` bytes long. Its one import fills bytes with crypto.getRandomValues (at
-// most 65536 at a time) and answers 0, or 1 when that threw: a ConnectError, never a trap.
+// it returns, `oc_len()` bytes long. Its one import fills bytes with crypto.getRandomValues (256
+// at a time, src/random.rs) and answers 0, or 1 when that threw: a ConnectError, never a trap.
 let core; // the wasm instance's exports
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const bytesAt = (ptr, len) => new Uint8Array(core.memory.buffer, ptr >>> 0, len >>> 0);
+// Short ASCII text is copied one unit per byte in JS rather than through TextEncoder and
+// TextDecoder: measured in a connect click's loop (docs/size.md), the copy loop beats
+// `encodeInto` up to about a thousand characters, and `String.fromCharCode` beats `decode` for
+// answers up to a couple of hundred bytes (a state, a PKCE pair), while a URL of 300 bytes
+// decodes faster through TextDecoder. Anything longer or not ASCII goes through the codecs,
+// which also keeps `fromCharCode.apply` far from its argument-count limit.
+const SHORT_INPUT = 1024; // UTF-16 units
+const SHORT_ANSWER = 192; // bytes
 
 /** Encode `text` into the wasm's input buffer; its length in bytes, the export's argument. */
 function put(text) {
   const capacity = text.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
   const ptr = core.oc_input(capacity);
   if (!ptr) return 0; // no memory for it: the export reads an empty input and refuses it
-  return encoder.encodeInto(text, bytesAt(ptr, capacity)).written;
+  const bytes = bytesAt(ptr, capacity);
+  if (text.length <= SHORT_INPUT) {
+    let i = 0;
+    for (; i < text.length; i += 1) {
+      const unit = text.charCodeAt(i);
+      if (unit > 127) break;
+      bytes[i] = unit;
+    }
+    if (i === text.length) return i;
+  }
+  return encoder.encodeInto(text, bytes).written;
 }
 
 /** The answer an export returned the location of. */
-const answer = (ptr) => decoder.decode(bytesAt(ptr, core.oc_len()));
+function answer(ptr) {
+  const bytes = bytesAt(ptr, core.oc_len());
+  if (bytes.length > SHORT_ANSWER) return decoder.decode(bytes);
+  for (let i = 0; i < bytes.length; i += 1) if (bytes[i] > 127) return decoder.decode(bytes);
+  return String.fromCharCode.apply(null, bytes);
+}
 
 const imports = {
   env: {
@@ -115,6 +138,15 @@ function notInitialized() {
   return new ConnectError("not_initialized", "oauth-connect is not initialized yet: await init() before calling it");
 }
 
+/** A primitive's call as JSON text: its arguments dropped when they have none (the core then
+ * refuses them), and lone surrogates written as U+FFFD, as for the events (`wellFormed`), rather
+ * than as escapes the core's JSON reader refuses. The replacer runs only when one is there. */
+function callText(call) {
+  const text = json(call);
+  if (text === null) return JSON.stringify([call[0]]);
+  return /\\ud[89a-f]/.test(text) ? JSON.stringify(call, wellFormed) : text;
+}
+
 /** A ConnectError from the core's `[code, message, error, errorDescription, errorUri, status]`
  * (src/wire.rs `write_error`): the members after the message only where not null. */
 function toError([code, message, ...more]) {
@@ -129,7 +161,7 @@ function toError([code, message, ...more]) {
 function primitive(name, bare) {
   return (...args) => {
     if (!ready) throw notInitialized();
-    const text = answer(bare >= 0 ? core.primitive_bare(bare) : core.primitive(put(json([name, ...args]) ?? JSON.stringify([name]))));
+    const text = answer(bare >= 0 ? core.primitive_bare(bare) : core.primitive(put(callText([name, ...args]))));
     // A string answer comes as `"` and the string itself; anything else as JSON.
     if (text[0] === '"') return text.slice(1);
     const result = JSON.parse(text);

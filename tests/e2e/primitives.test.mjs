@@ -367,3 +367,29 @@ describe("widgetIdentity", () => {
     assertConnectError(refused, "invalid_config");
   });
 });
+
+describe("the wasm boundary", () => {
+  // The loader copies short ASCII text byte by byte and hands the rest to TextEncoder and
+  // TextDecoder (pkg-template/index.js `put` and `answer`): every length around its limits, with
+  // and without non-ASCII text at either end, must cross unchanged both ways.
+  test("text of every length and script crosses intact", async (t) => {
+    const page = await openPage(t);
+    const results = await page.evaluate(() => {
+      const samples = [];
+      for (const length of [0, 1, 60, 61, 62, 100, 150, 500, 1000, 1024, 1025, 3000]) {
+        for (const [name, unit] of [["ascii", "a"], ["del", "\u007f"], ["latin1", "\u0080"], ["euro", "€"], ["emoji", "😀"]]) {
+          const body = "x".repeat(Math.max(0, length - unit.length));
+          samples.push([`${length} ${name} last`, body + unit], [`${length} ${name} first`, unit + body]);
+        }
+      }
+      samples.push(["lone surrogate", "a\uD800b"], ["nul", "\u0000"]);
+      return samples.map(([name, text]) => {
+        const outcome = attempt(() => lib.widgetIdentity({ provider: "liquid", session: { sessionId: text, sessionSecret: "s" } }));
+        return [name, text.replace(/[\uD800-\uDFFF]/gu, (unit) => (unit.length === 1 ? "\uFFFD" : unit)), outcome];
+      });
+    });
+    for (const [name, expected, outcome] of results) {
+      assert.deepEqual(outcome, { value: { user_session: { session_id: expected, session_secret: "s" } } }, name);
+    }
+  });
+});
