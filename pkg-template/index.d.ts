@@ -202,6 +202,11 @@ export class Connect {
   requireReconnect(): void;
   /** Forget the connection in every tab, and end a popup flow in flight. */
   disconnect(): void;
+  /**
+   * Calls `listener` with the new `status` after each change (a flow of this Connect, or tokens
+   * that came or went in another tab); returns the function that stops it.
+   */
+  onStatus(listener: (status: ConnectStatus) => void): () => void;
 }
 
 /**

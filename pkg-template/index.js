@@ -191,11 +191,13 @@ function json(value) {
 
 let nextId = 0;
 const calls = new Map(); // call id → { resolve, reject } or, for a synchronous call, { sync: true }
-// id → onEvent, of connections, handleCallback calls and buttons (an EMIT's listener: 0, 1, 2)
+// id → onEvent, of connections, handleCallback calls and buttons (an EMIT's listener: 0, 1, 2),
+// and of a Connect's onStatus listeners (3: the event's name is the new status)
 const connectionHandlers = new Map();
 const callHandlers = new Map();
 const buttonHandlers = new Map();
-const handlers = [connectionHandlers, callHandlers, buttonHandlers];
+const statusHandlers = new Map();
+const handlers = [connectionHandlers, callHandlers, buttonHandlers, statusHandlers];
 const windows = new Map(); // window id → Window
 const timers = new Map(); // timer id → setTimeout handle
 const locks = new Map(); // lock id → release()
@@ -541,6 +543,7 @@ const connectionIds = new WeakMap();
 const dropped = new FinalizationRegistry((id) => dropConnection(id));
 function dropConnection(id) {
   connectionHandlers.delete(id);
+  statusHandlers.delete(id);
   feed([DROP_CONNECTION, id]);
 }
 
@@ -596,6 +599,25 @@ export class Connect {
   }
   disconnect() {
     syncCall(CALL, [this.#id, DISCONNECT]);
+  }
+  /**
+   * Call `listener(status)` after each change of `status` (a flow here, or tokens that came or
+   * went in another tab), as the core reports it; returns the function that stops it.
+   */
+  onStatus(listener) {
+    if (typeof listener !== "function") throw new ConnectError("invalid_config", "onStatus needs a function");
+    const id = this.#id;
+    let listeners = statusHandlers.get(id)?.listeners;
+    if (!listeners) {
+      listeners = new Set();
+      // A copy: a listener may stop itself or another one while the status is told.
+      const tell = (status) => [...listeners].forEach((each) => callApp(each, status));
+      tell.listeners = listeners;
+      statusHandlers.set(id, tell);
+    }
+    const entry = (status) => listener(status); // its own entry, if the same function is added twice
+    listeners.add(entry);
+    return () => listeners.delete(entry);
   }
 }
 

@@ -2,7 +2,7 @@
 // Both delegate to the package (the button's behaviour is in the wasm); they only tie its life
 // to a component's: mounted in an effect, destroyed in its cleanup, so StrictMode's double
 // effects mount, destroy and mount again without starting anything.
-import { createElement, useEffect, useMemo, useRef, useState } from "react";
+import { createElement, useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from "react";
 import { Connect, mountConnectButton } from "./index.js";
 
 /** `<ConnectButton config={…} mode labels onSuccess onExit onError onEvent className />` */
@@ -29,15 +29,12 @@ export function ConnectButton({ config, mode, labels, className, ...callbacks })
 
 /**
  * `useConnect(config)`: one Connect per config object (keep the config stable: define it outside
- * the component or in useMemo), and its status, kept current.
+ * the component or in useMemo), and its status, kept current: the component renders again when
+ * the core reports a change (`connect.onStatus`), with nothing polled.
  */
 export function useConnect(config) {
   const connect = useMemo(() => new Connect(config), [config]);
-  const [status, setStatus] = useState(connect.status);
-  useEffect(() => {
-    setStatus(connect.status);
-    const timer = setInterval(() => setStatus(connect.status), 250);
-    return () => clearInterval(timer);
-  }, [connect]);
+  const subscribe = useCallback((changed) => connect.onStatus(changed), [connect]);
+  const status = useSyncExternalStore(subscribe, () => connect.status);
   return { connect, status };
 }

@@ -66,6 +66,8 @@ pub enum Listener {
     Call(Id),
     /// `options.onEvent` of a button.
     Button(Id),
+    /// The `onStatus` listeners of a `Connect`: the event's name is its new `status`.
+    Status(Id),
 }
 
 /// The `meta` of an event (`shared/API.md`, "Events").

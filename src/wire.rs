@@ -320,6 +320,7 @@ fn encode_effect(w: &mut JsonWriter<'_>, effect: &Effect) {
                 Listener::Connection(id) => (0, id),
                 Listener::Call(id) => (1, id),
                 Listener::Button(id) => (2, id),
+                Listener::Status(id) => (3, id),
             };
             w.integer(to);
             w.integer(u64::from(*id));
@@ -448,6 +449,7 @@ mod tests {
             Effect::Emit { to: Listener::Connection(1), name: "open", meta: EventMeta { provider: "oidc", mode: Some("popup"), code: None } },
             Effect::Emit { to: Listener::Call(2), name: "error", meta: EventMeta { provider: "oauth2", mode: None, code: Some("busy") } },
             Effect::Emit { to: Listener::Button(3), name: "x", meta: EventMeta { provider: "p", mode: None, code: None } },
+            Effect::Emit { to: Listener::Status(4), name: "connected", meta: EventMeta { provider: "oidc", mode: None, code: None } },
             Effect::CreateButton { button: 3 },
             Effect::Draw { button: 3, drawing: Drawing { state: "idle", label: s("L"), busy: true, inert: false, cancel_label: s("C"), cancel_shown: true, announcement: s("A") } },
             Effect::CallButton { button: 3, callback: ButtonCallback::Success, json: Some(s("{\"p\":1}")), error: None },
@@ -487,6 +489,7 @@ mod tests {
             r#"[22,0,1,"open",{"provider":"oidc","mode":"popup"}]"#,
             r#"[22,1,2,"error",{"provider":"oauth2","code":"busy"}]"#,
             r#"[22,2,3,"x",{"provider":"p"}]"#,
+            r#"[22,3,4,"connected",{"provider":"oidc"}]"#,
             r#"[23,3]"#,
             r#"[24,3,"idle","L",true,false,"C",true,"A"]"#,
             r#"[25,3,"onSuccess",{"p":1}]"#,

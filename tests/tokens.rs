@@ -3,7 +3,7 @@
 
 mod sim;
 
-use oauth_connect::effect::{Area, Call, Effect};
+use oauth_connect::effect::{Area, Call, Effect, Listener};
 use oauth_connect::error::ErrorCode;
 use oauth_connect::fields::Value;
 use sim::*;
@@ -217,4 +217,101 @@ fn a_config_with_a_client_secret_is_refused_as_insecure_config() {
     assert_eq!(error.code(), ErrorCode::InsecureConfig);
     let error = sim.try_connect(tab, r#"{"kind":"nope"}"#).unwrap_err();
     assert_eq!(error.code(), ErrorCode::InvalidConfig);
+}
+
+// ---- connect.onStatus: every change of `status`, once, with nothing to poll ----------------
+
+fn statuses(sim: &Sim, conn: Conn) -> Vec<&'static str> {
+    sim.events(conn.page, Listener::Status(conn.id))
+}
+
+#[test]
+fn on_status_hears_each_change_of_a_flow_and_of_disconnect_once_and_in_order() {
+    let mut sim = Sim::new();
+    let server = sim.oauth2_server();
+    let tab = sim.open_tab();
+    let conn = sim.connect(tab, &oauth2_token_config(""));
+    assert_eq!(statuses(&sim, conn), Vec::<&str>::new(), "a new Connect reports nothing: the app reads idle");
+    let call = sim.popup(conn);
+    assert_eq!(statuses(&sim, conn), ["connecting"]);
+    sim.run();
+    sim.provider_page_seen();
+    let popup = sim.last_popup(conn.page);
+    sim.approve_in_popup(&server, popup);
+    sim.run();
+    assert!(matches!(sim.settled(call), Some(Settled::Resolved(_))));
+    assert_eq!(statuses(&sim, conn), ["connecting", "connected"]);
+    // Work that leaves the status as it was reports nothing.
+    let call = sim.access_token(conn);
+    sim.run();
+    let call_2 = sim.refresh(conn);
+    sim.run();
+    assert!(matches!((sim.settled(call), sim.settled(call_2)), (Some(Settled::Resolved(_)), Some(Settled::Resolved(_)))));
+    assert_eq!(statuses(&sim, conn), ["connecting", "connected"]);
+    sim.disconnect(conn);
+    sim.run();
+    assert_eq!(statuses(&sim, conn), ["connecting", "connected", "idle"]);
+    assert_eq!(sim.status(conn), "idle");
+}
+
+#[test]
+fn on_status_hears_a_closed_popup_end_the_flow() {
+    let mut sim = Sim::new();
+    let _server = sim.oauth2_server();
+    let tab = sim.open_tab();
+    let conn = sim.connect(tab, &oauth2_token_config(""));
+    let call = sim.popup(conn);
+    sim.provider_page_seen();
+    let popup = sim.last_popup(conn.page);
+    sim.user_closes(popup);
+    sim.advance(2_000.0);
+    assert_eq!(sim.code(call), ErrorCode::PopupClosed);
+    assert_eq!(statuses(&sim, conn), ["connecting", "idle"]);
+}
+
+#[test]
+fn on_status_hears_what_another_tab_did() {
+    let (mut sim, server, a) = connected(&oauth2_token_config(""));
+    let tab = sim.open_tab();
+    let b = sim.connect(tab, &oauth2_token_config(""));
+    // The other tab's tokens came when b was made or right after: either way b's listeners
+    // and b.status agree.
+    let heard = statuses(&sim, b);
+    assert!(heard.is_empty() || heard == ["connected"], "{heard:?}");
+    assert_eq!(sim.status(b), "connected");
+    sim.call(a, Call::RequireReconnect);
+    sim.run();
+    assert_eq!(statuses(&sim, b).last(), Some(&"reconnect_required"));
+    assert_eq!(statuses(&sim, a), ["connecting", "connected", "reconnect_required"]);
+    let call = sim.popup_flow(&server, b);
+    assert!(matches!(sim.settled(call), Some(Settled::Resolved(_))));
+    assert_eq!(statuses(&sim, a).last(), Some(&"connected"), "a's listeners hear b's new connection");
+    assert_eq!(statuses(&sim, b).last(), Some(&"connected"));
+}
+
+#[test]
+fn on_status_hears_reconnect_required_when_the_grant_is_revoked() {
+    let (mut sim, server, conn) = connected(&oauth2_token_config(""));
+    server.borrow_mut().revoke_all();
+    let call = sim.refresh(conn);
+    sim.run();
+    assert_eq!(sim.code(call), ErrorCode::ReconnectRequired);
+    assert_eq!(statuses(&sim, conn), ["connecting", "connected", "reconnect_required"]);
+}
+
+#[test]
+fn on_status_hears_a_blocked_popup_in_order_though_the_block_is_answered_inside_the_open() {
+    // The runner feeds "blocked" while it carries out the open, before the rest of the first
+    // event's effects: the report of "connecting" must not come after the report of its end.
+    let mut sim = Sim::new();
+    let _server = sim.oauth2_server();
+    let tab = sim.open_tab();
+    let conn = sim.connect(tab, &oauth2_token_config(""));
+    sim.blocker = true;
+    let call = sim.popup(conn);
+    sim.run();
+    assert_eq!(sim.code(call), ErrorCode::PopupBlocked);
+    let heard = statuses(&sim, conn);
+    assert_eq!(heard.last().copied(), Some(sim.status(conn)), "{heard:?}");
+    assert_eq!(heard, ["connecting", sim.status(conn)]);
 }

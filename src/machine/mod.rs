@@ -104,6 +104,8 @@ pub(crate) struct Connection {
     pub status: Status,
     /// A flow of this connection is running (a job whose `connection` is this one).
     pub busy: bool,
+    /// The `status` its `onStatus` listeners last heard of (see `report_statuses`).
+    pub reported: ConnectStatus,
 }
 
 /// Who waits for a job's end.
@@ -256,6 +258,7 @@ impl Tab {
             Event::DropConnection { connection } => self.drop_connection(connection),
         }
         self.follow_status();
+        self.report_statuses();
         core::mem::take(&mut self.effects)
     }
 
@@ -272,6 +275,34 @@ impl Tab {
     /// `connect.status`.
     pub fn status(&self, connection: Id) -> &'static str {
         self.connect_status(connection).as_str()
+    }
+
+    /// Tell the `onStatus` listeners of every connection whose `status` changed while the
+    /// event was handled (a flow started or ended, tokens came or went, here or in another
+    /// tab), once. The reports come first among the event's effects: the runner feeds the
+    /// answer to some effects (a window opened or blocked, storage read) while it carries them
+    /// out, and a change that answer causes must be told after this one, not before.
+    fn report_statuses(&mut self) {
+        let mut reports = Vec::new();
+        // By index: reporting neither adds nor removes a connection.
+        for index in 0..self.connections.len() {
+            let connection = &self.connections[index];
+            let (id, reported) = (connection.id, connection.reported);
+            let now = self.connect_status(id);
+            if now != reported {
+                let connection = &mut self.connections[index];
+                connection.reported = now;
+                let meta = EventMeta { provider: connection.config.kind(), mode: None, code: None };
+                reports.push(Effect::Emit { to: Listener::Status(id), name: now.as_str(), meta });
+            }
+        }
+        if !reports.is_empty() {
+            // A push loop rather than `splice`/`extend`, specialized copiers of their own.
+            for effect in core::mem::take(&mut self.effects) {
+                reports.push(effect);
+            }
+            self.effects = reports;
+        }
     }
 
     /// `connect.status`, as the button reads it.
@@ -431,7 +462,11 @@ impl Tab {
                 }
                 let memory = crate::providers::initial_memory(&config);
                 self.slot_for(&config);
-                self.connections.push(Connection { id, config, config_json, memory, status: Status::Idle, busy: false });
+                self.connections.push(Connection { id, config, config_json, memory, status: Status::Idle, busy: false, reported: ConnectStatus::Idle });
+                // Another Connect of the same provider may hold tokens already: what the app
+                // reads at once, not a change to report.
+                let index = self.connections.len() - 1;
+                self.connections[index].reported = self.connect_status(id);
                 self.resolve_null(call);
             }
             Err(error) => self.reject(call, error),

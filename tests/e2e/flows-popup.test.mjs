@@ -79,6 +79,7 @@ describe("popup flow", () => {
     assert.equal(idToken.aud, "oauth-connect-demo");
     assert.equal(idToken.nonce, authorize.nonce);
     assert.equal(await page.textContent("#status"), "connected");
+    assert.deepEqual(await page.evaluate(() => window.statuses), ["connecting", "connected"], "conn.onStatus heard each change once");
     assert.equal((await page.evaluate(() => window.conn.tokens())).accessToken, tokens.accessToken);
 
     // The browser redeemed the code itself (a public client), once.

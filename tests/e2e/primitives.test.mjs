@@ -333,6 +333,29 @@ describe("Connect", () => {
     }
     assertConnectError(outcome.liquid, "invalid_config", "liquid without a pk_ key");
   });
+
+  test("onStatus tells each change until stopped; each subscription is its own", async (t) => {
+    const page = await openPage(t);
+    const outcome = await page.evaluate((base) => {
+      const connect = new lib.Connect(base);
+      const heard = [];
+      const twice = [];
+      const stop = connect.onStatus((status) => heard.push([status, connect.status]));
+      const each = (status) => twice.push(status);
+      const stopFirst = connect.onStatus(each);
+      connect.onStatus(each);
+      connect.requireReconnect();
+      stop();
+      stopFirst();
+      connect.disconnect();
+      return { heard, twice, status: connect.status, notAFunction: attempt(() => connect.onStatus("idle")) };
+    }, OAUTH2);
+    // The listener runs once the core changed: the status it reads is the one it was told.
+    assert.deepEqual(outcome.heard, [["reconnect_required", "reconnect_required"]]);
+    assert.deepEqual(outcome.twice, ["reconnect_required", "reconnect_required", "idle"]);
+    assert.equal(outcome.status, "idle");
+    assertConnectError(outcome.notAFunction, "invalid_config");
+  });
 });
 
 describe("handleCallback", () => {

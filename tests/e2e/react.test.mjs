@@ -47,6 +47,15 @@ describe("React", () => {
     const page = await context.newPage();
     const errors = [];
     page.on("pageerror", (error) => errors.push(error.message));
+    // useConnect renders on the core's status reports: nothing on the page may poll for them.
+    await page.addInitScript(() => {
+      window.intervals = 0;
+      const setInterval = window.setInterval;
+      window.setInterval = (...args) => {
+        window.intervals += 1;
+        return setInterval(...args);
+      };
+    });
     await page.goto(`${server.appOrigin}/test/react/`);
     await page.waitForSelector(BUTTON);
     assert.equal(await page.locator(BUTTON).count(), 1, "StrictMode's second mount replaced the first");
@@ -65,6 +74,7 @@ describe("React", () => {
     assert.deepEqual(await page.evaluate(() => window.counts), { success: 1, error: 0, callbackEffects: 2 });
     assert.deepEqual(JSON.parse(await page.textContent("#shown")), { via: "button", provider: "oidc", tokens: true });
     await page.waitForFunction(() => document.querySelector("#status").textContent === "connected");
+    assert.equal(await page.evaluate(() => window.intervals), 0, "no setInterval on the page");
     assert.equal(opened.length, 1);
     assert.deepEqual(errors, []);
   });

@@ -398,12 +398,18 @@ impl Sim {
     pub fn feed(&mut self, page: PageId, event: Event) {
         assert!(self.pages[page].alive, "page {page} is gone");
         *self.clock.borrow_mut() = self.now;
-        let mut queue: VecDeque<Effect> = self.pages[page].tab.handle(self.now, event).into();
-        while let Some(effect) = queue.pop_front() {
+        self.feed_now(page, event);
+    }
+
+    /// As the runner does (pkg-template/index.js `feed`): an effect answered at once (a window
+    /// opened or blocked, storage read) feeds its answer right then, and that event's effects
+    /// are all carried out before the next effect of the first: depth first, not queued.
+    fn feed_now(&mut self, page: PageId, event: Event) {
+        let effects = self.pages[page].tab.handle(self.now, event);
+        for effect in effects {
             self.log.push((page, effect.clone()));
             if let Some(answer) = self.carry_out(page, effect) {
-                let more = self.pages[page].tab.handle(self.now, answer);
-                queue.extend(more);
+                self.feed_now(page, answer);
             }
         }
     }
