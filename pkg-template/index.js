@@ -205,9 +205,26 @@ const buttons = new Map(); // button id → { target, options, elements, listene
 let channel = null;
 let listeningToChannel = false;
 
-/** Call an app's function; what it throws is reported, never breaks the runner. */
+// The app's functions (onEvent, onStatus, the button's callbacks) run once the event that
+// called them is carried out to its end, in order: one that calls back into the library
+// (`disconnect()` on "connected", `popup()` on "idle") then starts from what the core decided,
+// not between the effects of an event it already answered.
+let feeding = 0; // how many feeds are running, nested (an effect answered at once feeds again)
+const appCalls = [];
+
+/** Call an app's function, after the running feed. */
 function callApp(fn, ...args) {
   if (typeof fn !== "function") return;
+  appCalls.push(() => fn(...args));
+  if (!feeding) callAppNow();
+}
+
+function callAppNow() {
+  while (appCalls.length) safely(appCalls.shift());
+}
+
+/** Call an app's function now; what it throws is reported, never breaks the runner. */
+function safely(fn, ...args) {
   try {
     fn(...args);
   } catch (error) {
@@ -281,10 +298,16 @@ const wellFormed = (key, value) => (typeof value === "string" && value.toWellFor
  * the core could not read the event (its call is then rejected by the caller).
  */
 function feed(event) {
-  const effects = JSON.parse(answer(core.tab_handle(Date.now(), put(JSON.stringify(event, wellFormed)))));
-  if (effects === null) return false;
-  for (const effect of effects) run(effect);
-  return true;
+  feeding += 1;
+  let effects;
+  try {
+    effects = JSON.parse(answer(core.tab_handle(Date.now(), put(JSON.stringify(event, wellFormed)))));
+    if (effects !== null) for (const effect of effects) run(effect);
+  } finally {
+    feeding -= 1;
+    if (!feeding) callAppNow();
+  }
+  return effects !== null;
 }
 
 function unreadable() {
@@ -550,6 +573,7 @@ function dropConnection(id) {
 /** One connection to one provider; see the README. Every method asks the core. */
 export class Connect {
   #id;
+  #statusListeners = new Set();
   constructor(config) {
     if (!ready) throw notInitialized();
     this.#id = ++nextId;
@@ -606,18 +630,21 @@ export class Connect {
    */
   onStatus(listener) {
     if (typeof listener !== "function") throw new ConnectError("invalid_config", "onStatus needs a function");
-    const id = this.#id;
-    let listeners = statusHandlers.get(id)?.listeners;
-    if (!listeners) {
-      listeners = new Set();
-      // A copy: a listener may stop itself or another one while the status is told.
-      const tell = (status) => [...listeners].forEach((each) => callApp(each, status));
-      tell.listeners = listeners;
-      statusHandlers.set(id, tell);
+    const listeners = this.#statusListeners;
+    if (!statusHandlers.has(this.#id)) {
+      // Only a weak reference from the runner: a listener that uses its Connect (as most do)
+      // must not keep it, and with it the core's connection, alive once the app lets it go.
+      const connect = new WeakRef(this);
+      statusHandlers.set(this.#id, (status) => connect.deref()?.#tell(status));
     }
     const entry = (status) => listener(status); // its own entry, if the same function is added twice
     listeners.add(entry);
     return () => listeners.delete(entry);
+  }
+  #tell(status) {
+    // Over a copy, each still subscribed: a listener may stop itself or another one.
+    const listeners = this.#statusListeners;
+    for (const each of [...listeners]) if (listeners.has(each)) safely(each, status);
   }
 }
 

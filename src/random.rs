@@ -1,7 +1,6 @@
 //! The CSPRNG seam: every random byte of the library comes from here. In the browser this is
 //! `crypto.getRandomValues`, called by the loader in `pkg-template/index.js` through the wasm's
-//! one import, `env.oc_random`; natively, the OS (getrandom); both drawn ahead of use into a
-//! [`Pool`].
+//! one import, `env.oc_random`, drawn ahead of use into a `Pool`; natively, the OS (getrandom).
 //!
 //! A failing CSPRNG is reported, never papered over with a weaker source.
 
@@ -23,13 +22,16 @@ const POOL_LEN: usize = 256;
 /// through the import costs about as much as the rest of `randomState` (a typed-array view and a
 /// call into Blink; measured in docs/size.md), so one call serves several requests. Each byte is
 /// handed out once and zeroed as it is, so the pool never holds a value already given away; a
-/// failed refill hands out nothing.
+/// failed refill hands out nothing. What it holds are values not yet made (up to 224 bytes of
+/// future states and verifiers): as safe in the wasm's memory as the verifiers it keeps there.
+#[cfg(any(target_arch = "wasm32", test))]
 struct Pool {
     bytes: [u8; POOL_LEN],
     /// How many bytes from the start have been handed out (`POOL_LEN`: none left).
     used: usize,
 }
 
+#[cfg(any(target_arch = "wasm32", test))]
 impl Pool {
     const fn new() -> Self {
         Pool { bytes: [0; POOL_LEN], used: POOL_LEN }
@@ -58,20 +60,23 @@ impl Pool {
 /// Fill `bytes` from the CSPRNG; false when it failed.
 #[cfg(target_arch = "wasm32")]
 fn fill(bytes: &mut [u8]) -> bool {
-    static mut POOL: Pool = Pool::new();
-    // SAFETY: the wasm build is single-threaded (no atomics, no shared memory) and this is the
-    // pool's only use, so no other reference to it exists while this one lives.
-    let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
+    struct Shared(core::cell::RefCell<Pool>);
+    // SAFETY: the wasm build is single-threaded (no atomics, no shared memory).
+    unsafe impl Sync for Shared {}
+    static POOL: Shared = Shared(core::cell::RefCell::new(Pool::new()));
+    // A draw from inside a refill (a page's `crypto.getRandomValues` replaced by one that calls
+    // back into the library) finds the pool taken and fails, rather than share it half filled.
+    let Ok(mut pool) = POOL.0.try_borrow_mut() else { return false };
     // SAFETY: the import writes `POOL_LEN` bytes at the array's start, nothing else.
     pool.take(bytes, |all| unsafe { oc_random(all.as_mut_ptr(), POOL_LEN) } == 0)
 }
 
-/// Fill `bytes` from the CSPRNG; false when it failed. Natively the pool is per thread (tests
-/// run on several), so the same pool logic runs under `cargo test`.
+/// Fill `bytes` from the CSPRNG; false when it failed. Natively straight from the OS, which is
+/// fast there and safe across `fork()` (a pool copied into a child would be served twice); the
+/// pool's logic has its own tests below.
 #[cfg(not(target_arch = "wasm32"))]
 fn fill(bytes: &mut [u8]) -> bool {
-    thread_local!(static POOL: core::cell::RefCell<Pool> = const { core::cell::RefCell::new(Pool::new()) });
-    POOL.with_borrow_mut(|pool| pool.take(bytes, |all| getrandom::fill(all).is_ok()))
+    getrandom::fill(bytes).is_ok()
 }
 
 /// Fill `N` bytes from the CSPRNG.

@@ -9,11 +9,7 @@ use oauth_connect::fields::Value;
 use sim::*;
 
 fn setup() -> (Sim, Shared<AuthServer>, Conn) {
-    let mut sim = Sim::new();
-    let server = sim.oauth2_server();
-    let tab = sim.open_tab();
-    let conn = sim.connect(tab, &oauth2_token_config(""));
-    (sim, server, conn)
+    oauth2_tab(&oauth2_token_config(""))
 }
 
 #[test]

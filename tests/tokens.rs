@@ -3,7 +3,7 @@
 
 mod sim;
 
-use oauth_connect::effect::{Area, Call, Effect, Listener};
+use oauth_connect::effect::{Area, Call, Effect, Listener, PopupOptions};
 use oauth_connect::error::ErrorCode;
 use oauth_connect::fields::Value;
 use sim::*;
@@ -227,10 +227,7 @@ fn statuses(sim: &Sim, conn: Conn) -> Vec<&'static str> {
 
 #[test]
 fn on_status_hears_each_change_of_a_flow_and_of_disconnect_once_and_in_order() {
-    let mut sim = Sim::new();
-    let server = sim.oauth2_server();
-    let tab = sim.open_tab();
-    let conn = sim.connect(tab, &oauth2_token_config(""));
+    let (mut sim, server, conn) = oauth2_tab(&oauth2_token_config(""));
     assert_eq!(statuses(&sim, conn), Vec::<&str>::new(), "a new Connect reports nothing: the app reads idle");
     let call = sim.popup(conn);
     assert_eq!(statuses(&sim, conn), ["connecting"]);
@@ -256,10 +253,7 @@ fn on_status_hears_each_change_of_a_flow_and_of_disconnect_once_and_in_order() {
 
 #[test]
 fn on_status_hears_a_closed_popup_end_the_flow() {
-    let mut sim = Sim::new();
-    let _server = sim.oauth2_server();
-    let tab = sim.open_tab();
-    let conn = sim.connect(tab, &oauth2_token_config(""));
+    let (mut sim, _server, conn) = oauth2_tab(&oauth2_token_config(""));
     let call = sim.popup(conn);
     sim.provider_page_seen();
     let popup = sim.last_popup(conn.page);
@@ -274,10 +268,9 @@ fn on_status_hears_what_another_tab_did() {
     let (mut sim, server, a) = connected(&oauth2_token_config(""));
     let tab = sim.open_tab();
     let b = sim.connect(tab, &oauth2_token_config(""));
-    // The other tab's tokens came when b was made or right after: either way b's listeners
-    // and b.status agree.
-    let heard = statuses(&sim, b);
-    assert!(heard.is_empty() || heard == ["connected"], "{heard:?}");
+    // b is made idle and asks the other tabs; a's answer on the channel connects it: a change
+    // its listeners hear.
+    assert_eq!(statuses(&sim, b), ["connected"]);
     assert_eq!(sim.status(b), "connected");
     sim.call(a, Call::RequireReconnect);
     sim.run();
@@ -303,10 +296,7 @@ fn on_status_hears_reconnect_required_when_the_grant_is_revoked() {
 fn on_status_hears_a_blocked_popup_in_order_though_the_block_is_answered_inside_the_open() {
     // The runner feeds "blocked" while it carries out the open, before the rest of the first
     // event's effects: the report of "connecting" must not come after the report of its end.
-    let mut sim = Sim::new();
-    let _server = sim.oauth2_server();
-    let tab = sim.open_tab();
-    let conn = sim.connect(tab, &oauth2_token_config(""));
+    let (mut sim, _server, conn) = oauth2_tab(&oauth2_token_config(""));
     sim.blocker = true;
     let call = sim.popup(conn);
     sim.run();
@@ -314,4 +304,47 @@ fn on_status_hears_a_blocked_popup_in_order_though_the_block_is_answered_inside_
     let heard = statuses(&sim, conn);
     assert_eq!(heard.last().copied(), Some(sim.status(conn)), "{heard:?}");
     assert_eq!(heard, ["connecting", sim.status(conn)]);
+}
+
+#[test]
+fn a_listener_that_disconnects_on_connected_forgets_the_connection_in_every_tab() {
+    // The listener runs after the event that connected was carried out: the disconnect comes
+    // after the token set was stored and told to the other tabs, and undoes all of it.
+    let (mut sim, server, a) = oauth2_tab(&oauth2_token_config(""));
+    let tab = sim.open_tab();
+    let b = sim.connect(tab, &oauth2_token_config(""));
+    let disconnect = sim.on_told(a, Listener::Status(a.id), "connected", Call::Disconnect);
+    let call = sim.popup_flow(&server, a);
+    sim.run();
+    assert!(matches!(sim.settled(call), Some(Settled::Resolved(_))));
+    assert!(matches!(sim.settled(disconnect), Some(Settled::Resolved(_))));
+    assert_eq!(statuses(&sim, a), ["connecting", "connected", "idle"]);
+    assert_eq!((sim.status(a), sim.status(b)), ("idle", "idle"));
+    assert_eq!((sim.access_token_now(a), sim.access_token_now(b)), (None, None));
+    let later = sim.open_tab();
+    let c = sim.connect(later, &oauth2_token_config(""));
+    sim.run();
+    assert_eq!((sim.status(c), sim.access_token_now(c)), ("idle", None), "a tab opened later finds nothing");
+    assert!(sim.local.keys().all(|key| !key.starts_with("oauth-connect:rt:")), "{:?}", sim.local.keys().collect::<Vec<_>>());
+}
+
+#[test]
+fn a_listener_that_opens_a_popup_again_on_idle_gets_a_flow_that_completes() {
+    let (mut sim, server, conn) = oauth2_tab(&oauth2_token_config(""));
+    let first = sim.popup(conn);
+    sim.provider_page_seen();
+    let popup = sim.last_popup(conn.page);
+    let again = sim.on_told(conn, Listener::Status(conn.id), "idle", Call::Popup(PopupOptions { screen: [0.0, 0.0, 1280.0, 800.0], ..PopupOptions::default() }));
+    sim.user_closes(popup);
+    sim.advance(2_000.0);
+    assert_eq!(sim.code(first), ErrorCode::PopupClosed);
+    assert_eq!(sim.status(conn), "connecting", "the second flow runs");
+    assert!(sim.pages[conn.page].listening_messages, "the second flow listens for the popup's message");
+    sim.run();
+    sim.provider_page_seen();
+    let popup = sim.last_popup(conn.page);
+    sim.approve_in_popup(&server, popup);
+    sim.run();
+    assert!(matches!(sim.settled(again), Some(Settled::Resolved(_))), "{:?}", sim.settled(again));
+    assert_eq!(statuses(&sim, conn), ["connecting", "idle", "connecting", "connected"]);
 }

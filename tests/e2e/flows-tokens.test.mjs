@@ -38,6 +38,33 @@ const untilDue = (tokens) => until(() => Date.now() > tokens.expiresAt - APP.ref
 const refreshRequests = () => server.provider.stats.byGrant.refresh_token;
 
 describe("tokens after connecting", () => {
+  test("a status listener that disconnects when told connected leaves no tab connected", { timeout: 30_000 }, async (t) => {
+    // The runner calls the listener once the event that connected is carried out (stored,
+    // told to the other tabs): the disconnect comes after all of it and undoes all of it.
+    const context = await newContext(browser, t);
+    const tabB = await openApp(context, server, APP);
+    const tabA = await openApp(context, server, { ...APP, disconnectOn: "connected" });
+    await answerInPopup(await startPopup(tabA.page, server));
+    const { error } = await outcome(tabA.page);
+    assert.equal(error, undefined);
+    assert.deepEqual(await tabA.page.evaluate(() => window.statuses), ["connecting", "connected", "idle"]);
+    // By the time popup() resolved, the disconnect had undone what connecting wrote: called
+    // between the effects instead, it would run before they were all carried out, and the
+    // refresh-token holder's key would be written back after it.
+    const stored = () => tabA.page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith("oauth-connect:")));
+    assert.deepEqual(await stored(), []);
+    // Anything still on its way to tab B would arrive within this.
+    await tabB.page.waitForTimeout(500);
+    for (const { page } of [tabA, tabB, await openApp(context, server, APP)]) {
+      await page.waitForTimeout(300);
+      assert.equal(await page.evaluate(() => window.conn.status), "idle");
+      assert.equal(await page.evaluate(() => window.conn.tokens()), null);
+    }
+    assert.deepEqual(await tabB.page.evaluate(() => window.statuses.at(-1) ?? "idle"), "idle");
+    // Nothing of the connection is left behind for a later tab.
+    assert.deepEqual(await stored(), []);
+  });
+
   test("two tabs with a due token call accessToken() at once: one refresh at the provider, the same new token in both", { timeout: 30_000 }, async (t) => {
     const context = await newContext(browser, t);
     const tabA = await connectedTab(context);

@@ -293,6 +293,9 @@ pub struct Sim {
     next_id: Id,
     /// Every effect, in order, with its page.
     pub log: Vec<(PageId, Effect)>,
+    /// What the app's listeners do when told: (page, listener, event name or status, the call
+    /// they make into the library), each once (see `on_told`).
+    reactions: Vec<(PageId, Listener, &'static str, Id, Call)>,
     pub settled: BTreeMap<Id, Vec<Settled>>,
     /// Every value that must never leak (codes, verifiers, tokens, session secrets, checksums).
     pub secrets: Rc<RefCell<Vec<String>>>,
@@ -325,6 +328,7 @@ impl Sim {
             lock_names: BTreeMap::new(),
             next_id: 1000,
             log: Vec::new(),
+            reactions: Vec::new(),
             settled: BTreeMap::new(),
             secrets: Rc::new(RefCell::new(Vec::new())),
             clock: Rc::new(RefCell::new(START)),
@@ -398,7 +402,34 @@ impl Sim {
     pub fn feed(&mut self, page: PageId, event: Event) {
         assert!(self.pages[page].alive, "page {page} is gone");
         *self.clock.borrow_mut() = self.now;
+        let from = self.log.len();
         self.feed_now(page, event);
+        // The app's functions run once the feed is over (pkg-template/index.js `callApp`), in
+        // the order they were told: a reaction calls back into the library then, and what it
+        // causes is told after what came before it.
+        let mut index = from;
+        while index < self.log.len() {
+            if let (told, Effect::Emit { to, name, .. }) = &self.log[index] {
+                let (told, to, name) = (*told, *to, *name);
+                if let Some(at) = self.reactions.iter().position(|r| (r.0, r.1, r.2) == (told, to, name)) {
+                    let (_, _, _, call, what) = self.reactions.remove(at);
+                    let connection = match to {
+                        Listener::Connection(id) | Listener::Status(id) => id,
+                        _ => panic!("a reaction calls a Connect: tell it through its listeners"),
+                    };
+                    self.feed_now(told, Event::Call { call, connection, what });
+                }
+            }
+            index += 1;
+        }
+    }
+
+    /// When `conn`'s listener `to` is told `name` (an event, or a status for
+    /// `Listener::Status`), the app calls `what` on `conn` from inside it, once; the call's id.
+    pub fn on_told(&mut self, conn: Conn, to: Listener, name: &'static str, what: Call) -> Id {
+        let call = self.id();
+        self.reactions.push((conn.page, to, name, call, what));
+        call
     }
 
     /// As the runner does (pkg-template/index.js `feed`): an effect answered at once (a window
@@ -1202,6 +1233,16 @@ impl AuthServer {
     pub fn grant_revoked(&self) -> bool {
         self.grants.iter().any(|g| g.revoked)
     }
+}
+
+/// A browser with the OAuth 2.0 server at `AS` and one tab holding a `Connect` of `config`,
+/// before any flow: how most tests begin.
+pub fn oauth2_tab(config: &str) -> (Sim, Shared<AuthServer>, Conn) {
+    let mut sim = Sim::new();
+    let server = sim.oauth2_server();
+    let tab = sim.open_tab();
+    let conn = sim.connect(tab, config);
+    (sim, server, conn)
 }
 
 impl Sim {

@@ -9,6 +9,7 @@
 //   returnTo=…                what #redirect passes (default: this page's path and query)
 //   autoPopupMs=N             call popup() from the page's own timer N ms after it is ready,
 //                             with no user gesture (the popup blocker test)
+//   disconnectOn=STATUS       call disconnect() from the onStatus listener when told STATUS
 //
 // Exposes `window.conn`, `window.events`, `window.statuses` (what `conn.onStatus` heard),
 // `window.result`, `window.lastError`; sets
@@ -70,6 +71,7 @@ async function main() {
   conn.onStatus((status) => {
     window.statuses.push(status);
     $("status").textContent = status;
+    if (status === query.get("disconnectOn")) conn.disconnect();
   });
   showStatus();
 
