@@ -219,6 +219,12 @@ function callApp(fn, ...args) {
   if (!feeding) callAppNow();
 }
 
+/** Close or navigate this page once the app's functions called so far have run. */
+function leave(go) {
+  appCalls.push(go);
+  if (!feeding) callAppNow();
+}
+
 function callAppNow() {
   while (appCalls.length) safely(appCalls.shift());
 }
@@ -439,8 +445,9 @@ function run(e) {
       } catch {}
       return;
     case CLOSE_SELF:
-      window.close();
-      return;
+      // Leaving the page comes after the app's functions this feed called (see `callApp`), as
+      // it came after them when they ran at once: an `onEvent` hears its last events first.
+      return leave(() => window.close());
     case LOCK: {
       const [, lock, name] = e;
       const granted = (release) => {
@@ -475,8 +482,7 @@ function run(e) {
       history.replaceState(history.state, "", e[1]);
       return;
     case NAVIGATE_SELF:
-      location.assign(e[1]);
-      return;
+      return leave(() => location.assign(e[1]));
     case RESOLVE:
     case REJECT: {
       const [kind, id, outcome] = e;
