@@ -579,12 +579,22 @@ function dropConnection(id) {
 /** One connection to one provider; see the README. Every method asks the core. */
 export class Connect {
   #id;
+  #onEvent;
   #statusListeners = new Set();
   constructor(config) {
     if (!ready) throw notInitialized();
     this.#id = ++nextId;
     syncCall(NEW_CONNECT, [this.#id, config !== null && typeof config === "object" ? config : null]);
-    if (typeof config.onEvent === "function") connectionHandlers.set(this.#id, config.onEvent);
+    // The runner reaches the app's functions of a Connect (its onEvent, its onStatus listeners)
+    // only through a weak reference to it: one that uses its Connect, as most do, must not keep
+    // it, and with it the core's connection, alive once the app lets it go.
+    if (typeof config.onEvent === "function") this.#onEvent = config.onEvent;
+    const connect = new WeakRef(this);
+    connectionHandlers.set(this.#id, (name, meta) => {
+      const onEvent = connect.deref()?.#onEvent;
+      onEvent?.(name, meta);
+    });
+    statusHandlers.set(this.#id, (status) => connect.deref()?.#tell(status));
     connectionIds.set(this, this.#id);
     dropped.register(this, this.#id, this);
   }
@@ -637,12 +647,6 @@ export class Connect {
   onStatus(listener) {
     if (typeof listener !== "function") throw new ConnectError("invalid_config", "onStatus needs a function");
     const listeners = this.#statusListeners;
-    if (!statusHandlers.has(this.#id)) {
-      // Only a weak reference from the runner: a listener that uses its Connect (as most do)
-      // must not keep it, and with it the core's connection, alive once the app lets it go.
-      const connect = new WeakRef(this);
-      statusHandlers.set(this.#id, (status) => connect.deref()?.#tell(status));
-    }
     const entry = (status) => listener(status); // its own entry, if the same function is added twice
     listeners.add(entry);
     return () => listeners.delete(entry);

@@ -334,6 +334,25 @@ describe("Connect", () => {
     assertConnectError(outcome.liquid, "invalid_config", "liquid without a pk_ key");
   });
 
+  test("a Connect the app lets go is collected, though its onEvent and onStatus listeners use it", async (t) => {
+    const page = await openPage(t);
+    await page.evaluate((base) => {
+      window.collected = 0;
+      window.registry = new FinalizationRegistry(() => (window.collected += 1));
+      for (let i = 0; i < 5; i += 1) {
+        const connect = new lib.Connect({ ...base, onEvent: () => connect.status });
+        connect.onStatus(() => connect.tokens());
+        window.registry.register(connect, i);
+      }
+    }, OAUTH2);
+    const cdp = await page.context().newCDPSession(page);
+    for (let i = 0; i < 20 && (await page.evaluate(() => window.collected)) < 5; i += 1) {
+      await cdp.send("HeapProfiler.collectGarbage");
+      await page.waitForTimeout(50);
+    }
+    assert.equal(await page.evaluate(() => window.collected), 5);
+  });
+
   test("onStatus tells each change until stopped; each subscription is its own", async (t) => {
     const page = await openPage(t);
     const outcome = await page.evaluate((base) => {
