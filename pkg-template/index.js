@@ -212,16 +212,10 @@ let listeningToChannel = false;
 let feeding = 0; // how many feeds are running, nested (an effect answered at once feeds again)
 const appCalls = [];
 
-/** Call an app's function, after the running feed. */
+/** Call an app's function (or leave the page: CLOSE_SELF, NAVIGATE_SELF) after the running feed. */
 function callApp(fn, ...args) {
   if (typeof fn !== "function") return;
   appCalls.push(() => fn(...args));
-  if (!feeding) callAppNow();
-}
-
-/** Close or navigate this page once the app's functions called so far have run. */
-function leave(go) {
-  appCalls.push(go);
   if (!feeding) callAppNow();
 }
 
@@ -445,9 +439,9 @@ function run(e) {
       } catch {}
       return;
     case CLOSE_SELF:
-      // Leaving the page comes after the app's functions this feed called (see `callApp`), as
+      // Leaving the page is queued behind the app's functions this feed called (`callApp`), as
       // it came after them when they ran at once: an `onEvent` hears its last events first.
-      return leave(() => window.close());
+      return callApp(() => window.close());
     case LOCK: {
       const [, lock, name] = e;
       const granted = (release) => {
@@ -482,7 +476,7 @@ function run(e) {
       history.replaceState(history.state, "", e[1]);
       return;
     case NAVIGATE_SELF:
-      return leave(() => location.assign(e[1]));
+      return callApp(() => location.assign(e[1])); // queued as CLOSE_SELF is
     case RESOLVE:
     case REJECT: {
       const [kind, id, outcome] = e;

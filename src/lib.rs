@@ -37,6 +37,16 @@ pub mod token;
 pub mod url;
 pub mod wire;
 
+/// A global of the page. The wasm runs on one thread (the target has no atomics, and the
+/// loader makes one instance), so a `RefCell` in a plain `static` is enough: cheaper than
+/// `thread_local!`'s lazy keys, and a reentrant call still fails its `borrow_mut` (a trap) or
+/// its `try_borrow_mut`.
+#[cfg(target_arch = "wasm32")]
+pub(crate) struct Global<T>(pub(crate) core::cell::RefCell<T>);
+// SAFETY: wasm32-unknown-unknown without the `atomics` feature has one thread.
+#[cfg(target_arch = "wasm32")]
+unsafe impl<T> Sync for Global<T> {}
+
 #[cfg(target_arch = "wasm32")]
 mod boundary {
     //! The exports, plain C ABI (no wasm-bindgen): the runner's loader in `pkg-template/index.js`
@@ -54,12 +64,7 @@ mod boundary {
     use crate::machine::Tab;
     use crate::wire::{decode_event, encode_effects, Decoded};
 
-    /// A global of the page. The wasm runs on one thread (the target has no atomics, and the
-    /// loader makes one instance), so a `RefCell` in a plain `static` is enough: cheaper than
-    /// `thread_local!`'s lazy keys, and a reentrant call still fails its `borrow_mut` (a trap).
-    struct Global<T>(RefCell<T>);
-    // SAFETY: wasm32-unknown-unknown without the `atomics` feature has one thread.
-    unsafe impl<T> Sync for Global<T> {}
+    use crate::Global;
 
     /// The page's one tab.
     static PAGE: Global<Option<Tab>> = Global(RefCell::new(None));

@@ -60,10 +60,7 @@ impl Pool {
 /// Fill `bytes` from the CSPRNG; false when it failed.
 #[cfg(target_arch = "wasm32")]
 fn fill(bytes: &mut [u8]) -> bool {
-    struct Shared(core::cell::RefCell<Pool>);
-    // SAFETY: the wasm build is single-threaded (no atomics, no shared memory).
-    unsafe impl Sync for Shared {}
-    static POOL: Shared = Shared(core::cell::RefCell::new(Pool::new()));
+    static POOL: crate::Global<Pool> = crate::Global(core::cell::RefCell::new(Pool::new()));
     // A draw from inside a refill (a page's `crypto.getRandomValues` replaced by one that calls
     // back into the library) finds the pool taken and fails, rather than share it half filled.
     let Ok(mut pool) = POOL.0.try_borrow_mut() else { return false };
