@@ -13,6 +13,8 @@
 
 extern crate alloc;
 
+// The wasm's allocator; natively only its tests (the native code uses the system's).
+#[cfg(any(target_family = "wasm", test))]
 mod allocator;
 pub mod authorize;
 pub mod button_state;
