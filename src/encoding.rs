@@ -28,7 +28,7 @@ pub fn base64url(bytes: &[u8]) -> String {
         *slot = BASE64URL[(pair >> (10 - bit % 8) & 0x3f) as usize];
         index += 1;
     }
-    String::from_utf8(out).unwrap_or_default()
+    String::from(utf8(&out).unwrap_or_default())
 }
 
 /// Decode base64url as a JWT part is written ([RFC 7515 §2](https://www.rfc-editor.org/rfc/rfc7515#section-2)):
@@ -220,25 +220,62 @@ pub(crate) fn form_decode(text: &str) -> String {
     utf8_lossy(&decoded)
 }
 
+/// `core::str::from_utf8`, as a byte loop: `Ok` with the text, or `Err((valid_up_to,
+/// error_len))`, `error_len` being the length of the maximal invalid subpart after the valid
+/// prefix (`Utf8Error::error_len`; to the end where the text stops inside a character). Core's
+/// own check reads ASCII a word at a time and cost 645 bytes of wasm; this one 325
+/// (docs/size.md). Checked against core's on every sequence of up to two bytes and on
+/// boundary bytes up to four (the tests below), and on random bytes (tests/properties.rs).
+pub fn utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
+    let mut start = 0;
+    while let Some(&lead) = bytes.get(start) {
+        // The length of the character `lead` starts, and the range its second byte must be in
+        // (the Unicode Standard's Table 3-7 of well-formed sequences: no overlong forms, no
+        // surrogates, nothing above U+10FFFF); later bytes are 80..=BF.
+        let length = match lead {
+            0x00..=0x7f => 1,
+            0xc2..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf4 => 4,
+            _ => return Err((start, 1)),
+        };
+        let (low, high) = match lead {
+            0xe0 => (0xa0, 0xbf),
+            0xed => (0x80, 0x9f),
+            0xf0 => (0x90, 0xbf),
+            0xf4 => (0x80, 0x8f),
+            _ => (0x80, 0xbf),
+        };
+        let mut at = 1;
+        while at < length {
+            let (low, high) = if at == 1 { (low, high) } else { (0x80, 0xbf) };
+            match bytes.get(start + at) {
+                Some(&byte) if (low..=high).contains(&byte) => at += 1,
+                _ => return Err((start, at)),
+            }
+        }
+        start += length;
+    }
+    // SAFETY: every character was checked above to be well-formed UTF-8, as `from_utf8` checks.
+    Ok(unsafe { core::str::from_utf8_unchecked(bytes) })
+}
+
 /// `String::from_utf8_lossy` without core's chunk iterator: each maximal invalid subpart becomes
 /// one U+FFFD ([WHATWG Encoding, UTF-8 decode](https://encoding.spec.whatwg.org/#utf-8-decode)),
 /// as `Utf8Error::error_len` measures it.
 fn utf8_lossy(mut bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     loop {
-        match core::str::from_utf8(bytes) {
+        match utf8(bytes) {
             Ok(text) => {
                 out.push_str(text);
                 return out;
             }
-            Err(error) => {
-                let (valid, rest) = bytes.split_at(error.valid_up_to());
-                out.push_str(core::str::from_utf8(valid).unwrap_or_default());
+            Err((valid, length)) => {
+                let (valid, rest) = bytes.split_at(valid);
+                out.push_str(utf8(valid).unwrap_or_default());
                 out.push('\u{FFFD}');
-                match error.error_len() {
-                    Some(length) => bytes = rest.get(length..).unwrap_or_default(),
-                    None => return out,
-                }
+                bytes = rest.get(length..).unwrap_or_default();
             }
         }
     }
@@ -311,6 +348,36 @@ mod tests {
         let cases: [&[u8]; 9] = [b"plain", b"\xff", b"a\xc3", b"\xe2\x82", b"\xe2\x82x\xac", b"\xf0\x9f\x98\x80\xed\xa0\x80z", b"\xc0\xaf", b"\xf4\x90\x80\x80", b""];
         for bytes in cases {
             assert_eq!(utf8_lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
+    }
+
+    /// `utf8` as core's `from_utf8` answers, in `utf8`'s terms.
+    fn core_utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
+        core::str::from_utf8(bytes).map_err(|error| (error.valid_up_to(), error.error_len().unwrap_or(bytes.len() - error.valid_up_to())))
+    }
+
+    #[test]
+    fn utf8_checks_as_core_does_every_short_sequence() {
+        assert_eq!(utf8(b""), Ok(""));
+        for first in 0..=255u8 {
+            assert_eq!(utf8(&[first]), core_utf8(&[first]));
+            for second in 0..=255u8 {
+                let bytes = [first, second];
+                assert_eq!(utf8(&bytes), core_utf8(&bytes), "{bytes:x?}");
+            }
+        }
+        // Longer sequences from the bytes where the rules change.
+        let edges = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff];
+        for a in edges {
+            for b in edges {
+                for c in edges {
+                    assert_eq!(utf8(&[a, b, c]), core_utf8(&[a, b, c]));
+                    for d in edges {
+                        let bytes = [a, b, c, d];
+                        assert_eq!(utf8(&bytes), core_utf8(&bytes), "{bytes:x?}");
+                    }
+                }
+            }
         }
     }
 

@@ -101,7 +101,7 @@ mod boundary {
         // the buffer's start (the spare capacity it returned the pointer to).
         let written = len.min(input.capacity());
         unsafe { input.set_len(written) };
-        let text = String::from(core::str::from_utf8(&input).unwrap_or_default());
+        let text = String::from(crate::encoding::utf8(&input).unwrap_or_default());
         if input.capacity() > 65_536 {
             *input = Vec::new();
         }

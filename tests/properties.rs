@@ -132,6 +132,16 @@ proptest! {
         prop_assert_eq!(oauth_connect::sha256::sha256(&bytes).to_vec(), sha2::Sha256::digest(&bytes).to_vec());
     }
 
+    /// The hand-written UTF-8 check agrees with core's `from_utf8` (which it replaced in the
+    /// wasm): the text, or where the valid prefix ends and how long the invalid subpart is.
+    /// Mostly multi-byte characters, cut and spliced, so that the edge cases come up often.
+    #[test]
+    fn utf8_check_agrees_with_core(pieces in vec(prop_oneof![any::<u8>().prop_map(|b| vec![b]), any::<char>().prop_map(|c| c.to_string().into_bytes()), (any::<char>(), 1..4usize).prop_map(|(c, cut)| { let b = c.to_string().into_bytes(); b[..cut.min(b.len())].to_vec() })], 0..20)) {
+        let bytes: Vec<u8> = pieces.concat();
+        let core = std::str::from_utf8(&bytes).map_err(|e| (e.valid_up_to(), e.error_len().unwrap_or(bytes.len() - e.valid_up_to())));
+        prop_assert_eq!(oauth_connect::encoding::utf8(&bytes), core);
+    }
+
     /// `form_parse` decodes every escape and replaces bytes that are not UTF-8 as std does.
     #[test]
     fn form_parse_decodes_bytes_like_std(bytes in vec(any::<u8>(), 0..40)) {

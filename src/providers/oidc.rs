@@ -105,7 +105,7 @@ pub fn check_new_id_token(config: &OidcConfig, flow: &Flow<'_>, tokens: &TokenSe
 /// Check an ID token's claims (OIDC Core §3.1.3.7); returns its `sub`.
 pub fn check_id_token(id_token: &Secret, issuer: &str, client_id: &str, nonce: Option<&str>, subject: Option<&str>, now_ms: f64) -> Result<String> {
     let payload = jwt_payload(id_token.expose())?;
-    let claims = core::str::from_utf8(&payload)
+    let claims = crate::encoding::utf8(&payload)
         .ok()
         .and_then(|text| crate::json::parse(text).ok())
         .and_then(|value| match value {
