@@ -223,12 +223,22 @@ pub(crate) fn form_decode(text: &str) -> String {
 /// `core::str::from_utf8`, as a byte loop: `Ok` with the text, or `Err((valid_up_to,
 /// error_len))`, `error_len` being the length of the maximal invalid subpart after the valid
 /// prefix (`Utf8Error::error_len`; to the end where the text stops inside a character). Core's
-/// own check reads ASCII a word at a time and cost 645 bytes of wasm; this one 325
+/// own check cost 645 bytes of wasm; this one 362, ASCII read eight bytes at a time as core does
 /// (docs/size.md). Checked against core's on every sequence of up to two bytes and on
 /// boundary bytes up to four (the tests below), and on random bytes (tests/properties.rs).
 pub fn utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
     let mut start = 0;
     while let Some(&lead) = bytes.get(start) {
+        // ASCII eight bytes at a time: most text the core reads is ASCII (calls, URLs, JSON),
+        // and byte by byte this check was 8 % of a connect click.
+        if let Some(eight) = bytes.get(start..start + 8) {
+            let mut word = [0; 8];
+            word.copy_from_slice(eight);
+            if u64::from_le_bytes(word) & 0x8080_8080_8080_8080 == 0 {
+                start += 8;
+                continue;
+            }
+        }
         // The length of the character `lead` starts, and the range its second byte must be in
         // (the Unicode Standard's Table 3-7 of well-formed sequences: no overlong forms, no
         // surrogates, nothing above U+10FFFF); later bytes are 80..=BF.
@@ -366,14 +376,19 @@ mod tests {
                 assert_eq!(utf8(&bytes), core_utf8(&bytes), "{bytes:x?}");
             }
         }
-        // Longer sequences from the bytes where the rules change.
+        // Longer sequences from the bytes where the rules change: alone (every four-byte one),
+        // and three-byte ones at every place of the eight bytes read at once (ASCII before and
+        // after, so that each falls inside an eight-byte read).
         let edges = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff];
         for a in edges {
             for b in edges {
                 for c in edges {
-                    assert_eq!(utf8(&[a, b, c]), core_utf8(&[a, b, c]));
                     for d in edges {
                         let bytes = [a, b, c, d];
+                        assert_eq!(utf8(&bytes), core_utf8(&bytes), "{bytes:x?}");
+                    }
+                    for before in 0..=9 {
+                        let bytes = [&b"0123456789"[..before], &[a, b, c], b"abcdefgh"].concat();
                         assert_eq!(utf8(&bytes), core_utf8(&bytes), "{bytes:x?}");
                     }
                 }
