@@ -64,7 +64,7 @@ mod boundary {
     use core::cell::RefCell;
 
     use crate::machine::Tab;
-    use crate::wire::{decode_event, encode_effects, Decoded};
+    use crate::wire::encode_effects;
 
     use crate::Global;
 
@@ -131,14 +131,11 @@ mod boundary {
     fn handle(now: f64, event: &str) -> String {
         let mut page = PAGE.0.borrow_mut();
         let Some(tab) = page.as_mut() else { return String::from("[]") };
-        let effects = match decode_event(event) {
-            Decoded::Event(event) => tab.handle(now, event),
-            Decoded::Refused(effect) => alloc::vec![effect],
-            Decoded::Nothing => alloc::vec::Vec::new(),
+        match tab.feed(now, event) {
+            Some(effects) => encode_effects(&effects),
             // `null`: the runner rejects the call the event was for.
-            Decoded::Unreadable => return String::from("null"),
-        };
-        encode_effects(&effects)
+            None => String::from("null"),
+        }
     }
 
     /// `connect.status`.

@@ -40,23 +40,11 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::effect::{Call, Effect, Event, HttpAnswer, Listener, PopupOptions};
+use crate::effect::{Call, Effect, Event, Handler, HttpAnswer, Listener, PopupOptions};
 use crate::error::{ConnectError, ErrorCode};
 use crate::fields::Value;
 use crate::json::JsonWriter;
 use crate::machine::put;
-
-/// An event the runner sent, or the answer to give when it was malformed.
-pub enum Decoded {
-    Event(Event),
-    /// The call's arguments were wrong: reject it at once.
-    Refused(Effect),
-    /// Not an event this core knows: nothing to do.
-    Nothing,
-    /// Not JSON it can read (nested past `json::MAX_DEPTH`, say): the runner rejects the call
-    /// the event was for.
-    Unreadable,
-}
 
 /// One event's array, its kind first; a field past the end reads as absent.
 struct EventFields(Vec<Value>);
@@ -82,6 +70,15 @@ impl EventFields {
         match self.at(index) {
             Value::Number(n) if *n >= 0.0 && *n <= u32::MAX as f64 => *n as u32,
             _ => 0,
+        }
+    }
+
+    /// The text at `index`, borrowed; `None` when it is not text.
+    #[inline(never)]
+    fn str(&self, index: usize) -> Option<&str> {
+        match self.at(index) {
+            Value::Text(text) => Some(text),
+            _ => None,
         }
     }
 
@@ -124,17 +121,21 @@ impl EventFields {
     }
 }
 
-/// Read one event (the table at the top of this file).
-pub fn decode_event(json: &str) -> Decoded {
-    let Ok(Value::List(items)) = crate::json::parse(json) else { return Decoded::Unreadable };
+/// Read one event (the table at the top of this file) and call `handler`'s method for its kind.
+/// False when the text is not JSON the core can read (nested past `json::MAX_DEPTH`, say): the
+/// runner then rejects the call the event was for. An array of a kind or an operation this core
+/// does not know calls nothing.
+pub fn decode_event<H: Handler>(json: &str, handler: &mut H) -> bool {
+    let Ok(Value::List(items)) = crate::json::parse(json) else { return false };
     let kind = match items.first() {
         Some(Value::Number(kind)) if *kind >= 0.0 => *kind as u32,
-        _ => return Decoded::Nothing,
+        _ => return true,
     };
     // The fields are read where they are, after the kind: index 1 is the first.
     let mut f = EventFields(items);
-    let event = match kind {
-        0 => Event::NewConnect { call: f.id(1), connection: f.id(2), config: f.json(3) },
+    let h = handler;
+    match kind {
+        0 => h.on_new_connect(f.id(1), f.id(2), &f.json(3)),
         1 => {
             let what = match f.at(3) {
                 Value::Number(op) => match *op as u32 {
@@ -152,37 +153,35 @@ pub fn decode_event(json: &str) -> Decoded {
                     3 => Call::Refresh,
                     4 => Call::RequireReconnect,
                     5 => Call::Disconnect,
-                    _ => return Decoded::Nothing,
+                    _ => return true,
                 },
-                _ => return Decoded::Nothing,
+                _ => return true,
             };
-            Event::Call { call: f.id(1), connection: f.id(2), what }
+            h.on_call(f.id(1), f.id(2), what)
         }
-        2 => Event::Aborted { call: f.id(1) },
+        2 => h.on_aborted(f.id(1)),
         3 => {
             let href = f.text(2);
             let url = match f.at(4) {
                 Value::Text(url) => url.clone(),
                 Value::Absent | Value::Other => href.clone(),
                 _ => {
-                    return Decoded::Refused(Effect::Reject {
-                        call: f.id(1),
-                        error: ConnectError::new(ErrorCode::InvalidCallback, "the callback URL must be a string"),
-                    })
+                    h.on_refused(f.id(1), ConnectError::new(ErrorCode::InvalidCallback, "the callback URL must be a string"));
+                    return true;
                 }
             };
-            Event::HandleCallback { call: f.id(1), url, href, has_opener: f.flag(3) }
+            h.on_handle_callback(f.id(1), url, href, f.flag(3))
         }
-        4 => Event::WindowOpened { window: f.id(1), closed: f.flag(2) },
-        5 => Event::WindowBlocked { window: f.id(1) },
-        6 => Event::WindowState { window: f.id(1), closed: f.flag(2), foreign: f.flag(3), opener_focused: f.flag(4) },
-        7 => Event::Http {
-            request: f.id(1),
-            answer: match f.at(2) {
+        4 => h.on_window_opened(f.id(1), f.flag(2)),
+        5 => h.on_window_blocked(f.id(1)),
+        6 => h.on_window_state(f.id(1), f.flag(2), f.flag(3), f.flag(4)),
+        7 => h.on_http(
+            f.id(1),
+            match f.at(2) {
                 Value::Number(_) => HttpAnswer::Response { status: f.id(2).min(999) as u16, body: f.text(3) },
                 _ => HttpAnswer::Failed,
             },
-        },
+        ),
         8 => {
             let mut entries = Vec::new();
             if let Value::List(items) = f.at(2) {
@@ -194,28 +193,183 @@ pub fn decode_event(json: &str) -> Decoded {
                     }
                 }
             }
-            Event::StorageEntries { read: f.id(1), entries }
+            h.on_storage_entries(f.id(1), entries)
         }
-        9 => Event::LockGranted { lock: f.id(1) },
-        10 => Event::TimerFired { timer: f.id(1) },
-        11 => Event::WindowMessage { origin: f.text(1), data: f.string(2) },
-        12 => Event::ChannelMessage { data: f.string(1) },
-        13 => Event::MountButton {
-            call: f.id(1),
-            button: f.id(2),
-            connection: f.id(3),
-            options: f.json(4),
-            in_app_browser: crate::button_state::is_in_app_browser(&f.text(5)),
-            return_to: f.text(6),
-        },
-        14 => Event::ButtonClicked { button: f.id(1), screen: f.screen(2) },
-        15 => Event::CancelClicked { button: f.id(1) },
-        16 => Event::SetButtonState { call: f.id(1), button: f.id(2), state: f.text(3) },
-        17 => Event::DestroyButton { button: f.id(1) },
-        18 => Event::DropConnection { connection: f.id(1) },
-        _ => return Decoded::Nothing,
+        9 => h.on_lock_granted(f.id(1)),
+        10 => h.on_timer_fired(f.id(1)),
+        11 => h.on_window_message(f.str(1).unwrap_or_default(), f.str(2)),
+        12 => h.on_channel_message(f.str(1)),
+        13 => h.on_mount_button(f.id(1), f.id(2), f.id(3), &f.json(4), crate::button_state::is_in_app_browser(f.str(5).unwrap_or_default()), f.text(6)),
+        14 => h.on_button_clicked(f.id(1), f.screen(2)),
+        15 => h.on_cancel_clicked(f.id(1)),
+        16 => h.on_set_button_state(f.id(1), f.id(2), f.str(3).unwrap_or_default()),
+        17 => h.on_destroy_button(f.id(1)),
+        18 => h.on_drop_connection(f.id(1)),
+        _ => {}
+    }
+    true
+}
+
+/// An [`Event`] as the runner sends it (`feed` in `pkg-template/index.js`): the table at the top
+/// of this file. What the simulated browser and the tests feed a tab (`Tab::handle`), so that
+/// natively too every event crosses the reading the browser's do. Not used in the wasm.
+pub fn encode_event(event: &Event) -> String {
+    let mut out = String::new();
+    let mut w = JsonWriter::new(&mut out);
+    let id = |w: &mut JsonWriter<'_>, id: u32| w.integer(u64::from(id));
+    let screen = |w: &mut JsonWriter<'_>, screen: &[f64; 4]| {
+        w.begin_array();
+        for n in screen {
+            w.number(*n);
+        }
+        w.end_array();
     };
-    Decoded::Event(event)
+    let text_or_null = |w: &mut JsonWriter<'_>, text: &Option<String>| match text {
+        Some(text) => w.string(text),
+        None => w.null(),
+    };
+    w.begin_array();
+    match event {
+        Event::NewConnect { call, connection, config } => {
+            w.integer(0);
+            id(&mut w, *call);
+            id(&mut w, *connection);
+            w.raw(config);
+        }
+        Event::Call { call, connection, what } => {
+            w.integer(1);
+            id(&mut w, *call);
+            id(&mut w, *connection);
+            match what {
+                Call::Popup(options) => {
+                    w.integer(0);
+                    screen(&mut w, &options.screen);
+                    w.bool(options.aborted);
+                    match options.window {
+                        Some(given) => w.bool(given),
+                        None => w.null(),
+                    }
+                    if !matches!(options.timeout_ms, Value::Absent) {
+                        w.value(&options.timeout_ms);
+                    }
+                }
+                Call::Redirect { return_to } => {
+                    w.integer(1);
+                    if !matches!(return_to, Value::Absent) {
+                        w.value(return_to);
+                    }
+                }
+                Call::AccessToken => w.integer(2),
+                Call::Refresh => w.integer(3),
+                Call::RequireReconnect => w.integer(4),
+                Call::Disconnect => w.integer(5),
+            }
+        }
+        Event::Aborted { call } => {
+            w.integer(2);
+            id(&mut w, *call);
+        }
+        Event::HandleCallback { call, url, href, has_opener } => {
+            w.integer(3);
+            id(&mut w, *call);
+            w.string(href);
+            w.bool(*has_opener);
+            w.string(url);
+        }
+        Event::WindowOpened { window, closed } => {
+            w.integer(4);
+            id(&mut w, *window);
+            w.bool(*closed);
+        }
+        Event::WindowBlocked { window } => {
+            w.integer(5);
+            id(&mut w, *window);
+        }
+        Event::WindowState { window, closed, foreign, opener_focused } => {
+            w.integer(6);
+            id(&mut w, *window);
+            w.bool(*closed);
+            w.bool(*foreign);
+            w.bool(*opener_focused);
+        }
+        Event::Http { request, answer } => {
+            w.integer(7);
+            id(&mut w, *request);
+            match answer {
+                HttpAnswer::Response { status, body } => {
+                    w.integer(u64::from(*status));
+                    w.string(body);
+                }
+                // The runner sends a failed request as its id alone; a timeout is the core's own
+                // timer, never an event, and reads the same here.
+                HttpAnswer::Failed | HttpAnswer::TimedOut => {}
+            }
+        }
+        Event::StorageEntries { read, entries } => {
+            w.integer(8);
+            id(&mut w, *read);
+            w.begin_array();
+            for (key, value) in entries {
+                w.begin_array();
+                w.string(key);
+                w.string(value);
+                w.end_array();
+            }
+            w.end_array();
+        }
+        Event::LockGranted { lock } => {
+            w.integer(9);
+            id(&mut w, *lock);
+        }
+        Event::TimerFired { timer } => {
+            w.integer(10);
+            id(&mut w, *timer);
+        }
+        Event::WindowMessage { origin, data } => {
+            w.integer(11);
+            w.string(origin);
+            text_or_null(&mut w, data);
+        }
+        Event::ChannelMessage { data } => {
+            w.integer(12);
+            text_or_null(&mut w, data);
+        }
+        Event::MountButton { call, button, connection, options, in_app_browser, return_to } => {
+            w.integer(13);
+            id(&mut w, *call);
+            id(&mut w, *button);
+            id(&mut w, *connection);
+            w.raw(options);
+            // The user agent the runner reads: one the core takes for an in-app browser, or not.
+            w.string(if *in_app_browser { "Mozilla/5.0 (iPhone) Instagram 300.0" } else { "Mozilla/5.0 (X11; Linux x86_64)" });
+            w.string(return_to);
+        }
+        Event::ButtonClicked { button, screen: at } => {
+            w.integer(14);
+            id(&mut w, *button);
+            screen(&mut w, at);
+        }
+        Event::CancelClicked { button } => {
+            w.integer(15);
+            id(&mut w, *button);
+        }
+        Event::SetButtonState { call, button, state } => {
+            w.integer(16);
+            id(&mut w, *call);
+            id(&mut w, *button);
+            w.string(state);
+        }
+        Event::DestroyButton { button } => {
+            w.integer(17);
+            id(&mut w, *button);
+        }
+        Event::DropConnection { connection } => {
+            w.integer(18);
+            id(&mut w, *connection);
+        }
+    }
+    w.end_array();
+    out
 }
 
 /// A `ConnectError` as `[code, message]`, then `error, errorDescription, errorUri` (each
@@ -502,12 +656,127 @@ mod tests {
         assert_eq!(encode_effects(&[]), "[]");
     }
 
+    /// A [`Handler`] that writes down each call as the [`Event`] it stands for.
+    #[derive(Default)]
+    struct Recorder(Vec<String>);
+
+    impl Recorder {
+        fn event(&mut self, event: Event) {
+            self.0.push(format!("{event:?}"));
+        }
+    }
+
+    impl Handler for Recorder {
+        fn on_new_connect(&mut self, call: u32, connection: u32, config: &str) {
+            self.event(Event::NewConnect { call, connection, config: config.into() });
+        }
+        fn on_call(&mut self, call: u32, connection: u32, what: Call) {
+            self.event(Event::Call { call, connection, what });
+        }
+        fn on_aborted(&mut self, call: u32) {
+            self.event(Event::Aborted { call });
+        }
+        fn on_handle_callback(&mut self, call: u32, url: String, href: String, has_opener: bool) {
+            self.event(Event::HandleCallback { call, url, href, has_opener });
+        }
+        fn on_window_opened(&mut self, window: u32, closed: bool) {
+            self.event(Event::WindowOpened { window, closed });
+        }
+        fn on_window_blocked(&mut self, window: u32) {
+            self.event(Event::WindowBlocked { window });
+        }
+        fn on_window_state(&mut self, window: u32, closed: bool, foreign: bool, opener_focused: bool) {
+            self.event(Event::WindowState { window, closed, foreign, opener_focused });
+        }
+        fn on_http(&mut self, request: u32, answer: HttpAnswer) {
+            self.event(Event::Http { request, answer });
+        }
+        fn on_storage_entries(&mut self, read: u32, entries: Vec<(String, String)>) {
+            self.event(Event::StorageEntries { read, entries });
+        }
+        fn on_lock_granted(&mut self, lock: u32) {
+            self.event(Event::LockGranted { lock });
+        }
+        fn on_timer_fired(&mut self, timer: u32) {
+            self.event(Event::TimerFired { timer });
+        }
+        fn on_window_message(&mut self, origin: &str, data: Option<&str>) {
+            self.event(Event::WindowMessage { origin: origin.into(), data: data.map(String::from) });
+        }
+        fn on_channel_message(&mut self, data: Option<&str>) {
+            self.event(Event::ChannelMessage { data: data.map(String::from) });
+        }
+        fn on_mount_button(&mut self, call: u32, button: u32, connection: u32, options: &str, in_app_browser: bool, return_to: String) {
+            self.event(Event::MountButton { call, button, connection, options: options.into(), in_app_browser, return_to });
+        }
+        fn on_button_clicked(&mut self, button: u32, screen: [f64; 4]) {
+            self.event(Event::ButtonClicked { button, screen });
+        }
+        fn on_cancel_clicked(&mut self, button: u32) {
+            self.event(Event::CancelClicked { button });
+        }
+        fn on_set_button_state(&mut self, call: u32, button: u32, state: &str) {
+            self.event(Event::SetButtonState { call, button, state: state.into() });
+        }
+        fn on_destroy_button(&mut self, button: u32) {
+            self.event(Event::DestroyButton { button });
+        }
+        fn on_drop_connection(&mut self, connection: u32) {
+            self.event(Event::DropConnection { connection });
+        }
+        fn on_refused(&mut self, call: u32, error: ConnectError) {
+            self.0.push(format!("refused Reject {{ call: {call}, error: {error:?} }}"));
+        }
+    }
+
+    /// What `decode_event` made of `text`: the one call it made, `nothing`, or `unreadable`.
     fn decoded(text: &str) -> String {
-        match decode_event(text) {
-            Decoded::Event(event) => format!("{event:?}"),
-            Decoded::Refused(effect) => format!("refused {effect:?}"),
-            Decoded::Nothing => String::from("nothing"),
-            Decoded::Unreadable => String::from("unreadable"),
+        let mut recorder = Recorder::default();
+        if !decode_event(text, &mut recorder) {
+            return String::from("unreadable");
+        }
+        assert!(recorder.0.len() <= 1, "{text}: {:?}", recorder.0);
+        recorder.0.pop().unwrap_or_else(|| String::from("nothing"))
+    }
+
+    #[test]
+    fn every_event_reads_back_as_written() {
+        let s = String::from;
+        let events = vec![
+            Event::NewConnect { call: 1, connection: 2, config: s(r#"{"kind":"oidc","n":1.5}"#) },
+            Event::Call { call: 1, connection: 2, what: Call::Popup(PopupOptions { window: Some(false), aborted: true, timeout_ms: Value::Number(5.0), screen: [1.0, -2.0, 3.5, 0.0] }) },
+            Event::Call { call: 1, connection: 2, what: Call::Popup(PopupOptions::default()) },
+            Event::Call { call: 1, connection: 2, what: Call::Redirect { return_to: Value::Text(s("/x")) } },
+            Event::Call { call: 1, connection: 2, what: Call::Redirect { return_to: Value::Absent } },
+            Event::Call { call: 1, connection: 2, what: Call::AccessToken },
+            Event::Call { call: 1, connection: 2, what: Call::Refresh },
+            Event::Call { call: 1, connection: 2, what: Call::RequireReconnect },
+            Event::Call { call: 1, connection: 2, what: Call::Disconnect },
+            Event::Aborted { call: 4294967295 },
+            Event::HandleCallback { call: 3, url: s("u\u{2028}"), href: s("h\""), has_opener: true },
+            Event::WindowOpened { window: 4, closed: false },
+            Event::WindowBlocked { window: 4 },
+            Event::WindowState { window: 4, closed: true, foreign: false, opener_focused: true },
+            Event::Http { request: 5, answer: HttpAnswer::Response { status: 503, body: s("{\"a\":1}") } },
+            Event::Http { request: 5, answer: HttpAnswer::Failed },
+            Event::StorageEntries { read: 6, entries: vec![(s("k"), s("v")), (s(""), s("é"))] },
+            Event::StorageEntries { read: 6, entries: vec![] },
+            Event::LockGranted { lock: 7 },
+            Event::TimerFired { timer: 8 },
+            Event::WindowMessage { origin: s("https://a.example"), data: Some(s("{}")) },
+            Event::WindowMessage { origin: s("null"), data: None },
+            Event::ChannelMessage { data: Some(s("[1]")) },
+            Event::ChannelMessage { data: None },
+            Event::MountButton { call: 1, button: 2, connection: 3, options: s(r#"{"mode":"auto"}"#), in_app_browser: true, return_to: s("/r") },
+            Event::MountButton { call: 1, button: 2, connection: 3, options: s("null"), in_app_browser: false, return_to: s("") },
+            Event::ButtonClicked { button: 2, screen: [1.0, 2.0, 3.0, 4.0] },
+            Event::CancelClicked { button: 2 },
+            Event::SetButtonState { call: 1, button: 2, state: s("idle") },
+            Event::DestroyButton { button: 2 },
+            Event::DropConnection { connection: 3 },
+        ];
+        for event in events {
+            assert_eq!(decoded(&encode_event(&event)), format!("{event:?}"), "{}", encode_event(&event));
         }
     }
 

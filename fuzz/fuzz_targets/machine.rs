@@ -6,7 +6,6 @@
 use libfuzzer_sys::fuzz_target;
 use oauth_connect::effect::Effect;
 use oauth_connect::machine::Tab;
-use oauth_connect::wire::{decode_event, Decoded};
 
 const CONFIG: &str = r#"[0,1,1,{"kind":"oauth2","authorizationEndpoint":"https://as.example/authorize","tokenEndpoint":"https://as.example/token","clientId":"c","redirectUri":"http://localhost:8080/callback"}]"#;
 
@@ -16,10 +15,7 @@ fuzz_target!(|input: &str| {
     let mut verifiers: Vec<String> = Vec::new();
     for line in std::iter::once(CONFIG).chain(input.lines()).take(64) {
         now += 250.0;
-        let effects = match decode_event(line) {
-            Decoded::Event(event) => tab.handle(now, event),
-            _ => continue,
-        };
+        let Some(effects) = tab.feed(now, line) else { continue };
         for effect in &effects {
             // The verifier goes to sessionStorage (a redirect's transaction) and to the token
             // endpoint; learn it there, then look for it everywhere else.

@@ -1,4 +1,5 @@
-//! One tab of the app as a state machine: [`Tab::handle`] takes an [`Event`] and returns the
+//! One tab of the app as a state machine: [`Tab::feed`] takes an event as the runner sends it
+//! (read by `wire::decode_event` into a call of the tab's [`Handler`] methods) and returns the
 //! [`Effect`]s to carry out, with no I/O and no clock of its own (the runner passes the time with
 //! each event). Everything the library decides in a page is here: the flows of every
 //! `Connect` (`flow.rs`), the callback page (`callback.rs`), the token sets shared between tabs
@@ -16,7 +17,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::ConnectConfig;
-use crate::effect::{Area, Call, Effect, Event, EventMeta, Id, Listener, Source};
+use crate::effect::{Area, Call, Effect, Event, EventMeta, Handler, HttpAnswer, Id, Listener, Source};
 use crate::error::{ConnectError, ErrorCode};
 use crate::fields::Value;
 use crate::json::JsonWriter;
@@ -204,62 +205,24 @@ impl Tab {
         }
     }
 
-    /// Feed one event that happened at `now_ms` (epoch milliseconds); returns what to do.
-    pub fn handle(&mut self, now_ms: f64, event: Event) -> Vec<Effect> {
+    /// Feed one event as the runner sends it (its JSON array, `wire.rs`) that happened at
+    /// `now_ms` (epoch milliseconds); returns what to do, or `None` when the text is not an
+    /// event the core can read (the runner rejects the call it was for).
+    pub fn feed(&mut self, now_ms: f64, event: &str) -> Option<Vec<Effect>> {
         self.now_ms = now_ms;
-        match event {
-            Event::NewConnect { call, connection, config } => self.new_connect(call, connection, &config),
-            Event::Call { call, connection, what } => self.call(call, connection, what),
-            Event::Aborted { call } => self.aborted(call),
-            Event::HandleCallback { call, url, href, has_opener } => self.handle_callback(call, url, href, has_opener),
-            Event::WindowOpened { window, closed } => self.window_opened(window, closed),
-            Event::WindowBlocked { window } => self.window_opened(window, true),
-            Event::WindowState { window, closed, foreign, opener_focused } => self.window_state(window, closed, foreign, opener_focused),
-            Event::Http { request, answer } => {
-                // Answered in time: its timeout timer goes.
-                self.cancel_request_timer(request);
-                self.http_answered(request, answer);
-            }
-            Event::StorageEntries { read, entries } => match self.take_wait(read) {
-                Some(Wait::PruneMarkers) => self.prune(Area::Local, entries),
-                Some(Wait::PruneSession) => self.prune(Area::Session, entries),
-                Some(Wait::PruneTransactions(job)) => self.transactions_read(job, entries),
-                Some(Wait::Callback(call)) => self.callback_read(call, entries),
-                Some(Wait::Refresh(slot)) => self.fingerprint_read(slot, entries),
-                Some(Wait::Restore(slot)) => self.restore(slot, entries),
-                _ => {}
-            },
-            Event::LockGranted { lock } => {
-                if let Some(Wait::Refresh(slot)) = self.take_wait(lock) {
-                    self.lock_granted(slot, lock);
-                } else {
-                    // Nobody waits for it any more (the refresh ended): give it back.
-                    self.effects.push(Effect::ReleaseLock { lock });
-                }
-            }
-            Event::TimerFired { timer } => match self.take_wait(timer) {
-                Some(Wait::Job(job)) => self.job_timer(job, timer),
-                Some(Wait::Refresh(slot)) => self.refresh_timer(slot, timer),
-                Some(Wait::Borrow(slot)) => self.borrow_timer(slot, timer),
-                // The request gets no answer now: whatever waited for it (a job, a refresh and
-                // its Web Lock) goes on as after a network failure.
-                Some(Wait::RequestTimeout(request)) => self.http_answered(request, crate::effect::HttpAnswer::TimedOut),
-                _ => {}
-            },
-            Event::WindowMessage { origin, data } => self.window_message(&origin, data.as_deref()),
-            Event::ChannelMessage { data } => self.channel_message(data.as_deref()),
-            Event::MountButton { call, button, connection, options, in_app_browser, return_to } => {
-                self.mount_button(call, button, connection, &options, in_app_browser, return_to)
-            }
-            Event::ButtonClicked { button, screen } => self.button_clicked(button, screen),
-            Event::CancelClicked { button } => self.cancel_clicked(button),
-            Event::SetButtonState { call, button, state } => self.set_button_state(call, button, &state),
-            Event::DestroyButton { button } => self.destroy_button(button),
-            Event::DropConnection { connection } => self.drop_connection(connection),
+        if !crate::wire::decode_event(event, self) {
+            return None;
         }
         self.follow_status();
         self.report_statuses();
-        core::mem::take(&mut self.effects)
+        Some(core::mem::take(&mut self.effects))
+    }
+
+    /// [`Tab::feed`] of an [`Event`], written as the runner would send it
+    /// (`wire::encode_event`): how the simulated browser and the tests feed a tab, so that each
+    /// event takes the same way in as in the browser.
+    pub fn handle(&mut self, now_ms: f64, event: Event) -> Vec<Effect> {
+        self.feed(now_ms, &crate::wire::encode_event(&event)).unwrap_or_default()
     }
 
     /// An HTTP answer (or its timeout) goes to what waits for the request, if anything still does.
@@ -563,5 +526,112 @@ impl Tab {
         let mut value = String::new();
         crate::encoding::push_decimal(&mut value, self.now_ms as u64);
         self.effects.push(Effect::WriteStorage { area, key, value });
+    }
+}
+
+/// The events, each to its handler (`wire::decode_event` calls these). The answers that go on
+/// with what waits for their id (`Wait`) are routed here.
+impl Handler for Tab {
+    fn on_new_connect(&mut self, call: Id, connection: Id, config: &str) {
+        self.new_connect(call, connection, config);
+    }
+
+    fn on_call(&mut self, call: Id, connection: Id, what: Call) {
+        self.call(call, connection, what);
+    }
+
+    fn on_aborted(&mut self, call: Id) {
+        self.aborted(call);
+    }
+
+    fn on_handle_callback(&mut self, call: Id, url: String, href: String, has_opener: bool) {
+        self.handle_callback(call, url, href, has_opener);
+    }
+
+    fn on_window_opened(&mut self, window: Id, closed: bool) {
+        self.window_opened(window, closed);
+    }
+
+    fn on_window_blocked(&mut self, window: Id) {
+        self.window_opened(window, true);
+    }
+
+    fn on_window_state(&mut self, window: Id, closed: bool, foreign: bool, opener_focused: bool) {
+        self.window_state(window, closed, foreign, opener_focused);
+    }
+
+    fn on_http(&mut self, request: Id, answer: HttpAnswer) {
+        // Answered in time: its timeout timer goes.
+        self.cancel_request_timer(request);
+        self.http_answered(request, answer);
+    }
+
+    fn on_storage_entries(&mut self, read: Id, entries: Vec<(String, String)>) {
+        match self.take_wait(read) {
+            Some(Wait::PruneMarkers) => self.prune(Area::Local, entries),
+            Some(Wait::PruneSession) => self.prune(Area::Session, entries),
+            Some(Wait::PruneTransactions(job)) => self.transactions_read(job, entries),
+            Some(Wait::Callback(call)) => self.callback_read(call, entries),
+            Some(Wait::Refresh(slot)) => self.fingerprint_read(slot, entries),
+            Some(Wait::Restore(slot)) => self.restore(slot, entries),
+            _ => {}
+        }
+    }
+
+    fn on_lock_granted(&mut self, lock: Id) {
+        if let Some(Wait::Refresh(slot)) = self.take_wait(lock) {
+            self.lock_granted(slot, lock);
+        } else {
+            // Nobody waits for it any more (the refresh ended): give it back.
+            self.effects.push(Effect::ReleaseLock { lock });
+        }
+    }
+
+    fn on_timer_fired(&mut self, timer: Id) {
+        match self.take_wait(timer) {
+            Some(Wait::Job(job)) => self.job_timer(job, timer),
+            Some(Wait::Refresh(slot)) => self.refresh_timer(slot, timer),
+            Some(Wait::Borrow(slot)) => self.borrow_timer(slot, timer),
+            // The request gets no answer now: whatever waited for it (a job, a refresh and
+            // its Web Lock) goes on as after a network failure.
+            Some(Wait::RequestTimeout(request)) => self.http_answered(request, HttpAnswer::TimedOut),
+            _ => {}
+        }
+    }
+
+    fn on_window_message(&mut self, origin: &str, data: Option<&str>) {
+        self.window_message(origin, data);
+    }
+
+    fn on_channel_message(&mut self, data: Option<&str>) {
+        self.channel_message(data);
+    }
+
+    fn on_mount_button(&mut self, call: Id, button: Id, connection: Id, options: &str, in_app_browser: bool, return_to: String) {
+        self.mount_button(call, button, connection, options, in_app_browser, return_to);
+    }
+
+    fn on_button_clicked(&mut self, button: Id, screen: [f64; 4]) {
+        self.button_clicked(button, screen);
+    }
+
+    fn on_cancel_clicked(&mut self, button: Id) {
+        self.cancel_clicked(button);
+    }
+
+    fn on_set_button_state(&mut self, call: Id, button: Id, state: &str) {
+        self.set_button_state(call, button, state);
+    }
+
+    fn on_destroy_button(&mut self, button: Id) {
+        self.destroy_button(button);
+    }
+
+    fn on_drop_connection(&mut self, connection: Id) {
+        self.drop_connection(connection);
+    }
+
+    fn on_refused(&mut self, call: Id, error: ConnectError) {
+        self.reject(call, error);
     }
 }

@@ -10,8 +10,10 @@
 //!   is an event of its own), a virtual clock with timers, and a scripted network.
 //!
 //! Query effects (`OpenWindow`, `AdoptWindow`, `PollWindow`, `ReadStorage`, a free
-//! `RequestLock`) are answered at once, inside the same turn, as the JS runner does: effects are
-//! carried out in FIFO order and the answers' effects are appended to the same queue.
+//! `RequestLock`) are answered at once, inside the same turn, as the JS runner does: an answer's
+//! effects are carried out before the next effect of the event that asked (depth first).
+//! Every event reaches its page's `Tab` as the runner's JSON array (`Tab::handle` writes it with
+//! `wire::encode_event`), so the wire's reading is part of every flow tested here.
 //!
 //! Fakes for the other side: an OAuth 2.0 / OIDC authorization server (codes bound to PKCE,
 //! rotating refresh tokens with reuse detection, unsigned JWT ID tokens, discovery), and the
