@@ -717,13 +717,12 @@ export function mountConnectButton(target, options) {
   if (!ready) throw notInitialized();
   const given = options?.config;
   if (!(target instanceof Node)) throw new ConnectError("invalid_config", "mountConnectButton needs a target element");
-  if (given === null || typeof given !== "object") {
-    throw new ConnectError("invalid_config", "mountConnectButton needs options.config: a provider config or a Connect");
-  }
   // A config of its own makes the button a Connect, which it holds and drops when destroyed.
-  const own = connectionIds.has(given) ? null : new Connect(given);
+  // Anything else that is not a Connect reaches the core as no connection, and the core refuses
+  // the button (with the one message for it, src/machine/button.rs).
+  const own = given !== null && typeof given === "object" && !connectionIds.has(given) ? new Connect(given) : null;
   const connect = own ?? given;
-  const connection = connectionIds.get(connect);
+  const connection = connectionIds.get(connect) ?? 0;
   const id = ++nextId;
   buttons.set(id, { target, options, connect, elements: null });
   if (typeof options.onEvent === "function") buttonHandlers.set(id, options.onEvent);

@@ -206,6 +206,32 @@ describe("the connect button", () => {
 });
 
 describe("the connect button, more", () => {
+  test("a config that is neither an object nor a Connect: invalid_config from the core, nothing mounted or left behind", { timeout: 30_000 }, async (t) => {
+    const context = await newContext(browser, t);
+    const { page, problems } = await openButtonPage(context);
+    const results = await page.evaluate(async () => {
+      const { lib } = await import("/test/common.js");
+      const host = document.createElement("div");
+      document.body.append(host);
+      const tried = [];
+      for (const config of [undefined, null, "oidc", 5, () => {}, true]) {
+        try {
+          lib.mountConnectButton(host, { config });
+          tried.push("mounted");
+        } catch (error) {
+          tried.push(`${error.name} ${error.code}: ${error.message}`);
+        }
+      }
+      return { tried, children: host.childElementCount };
+    });
+    const refused = "ConnectError invalid_config: mountConnectButton needs options.config: a provider config or a Connect";
+    assert.deepEqual(results.tried, Array(6).fill(refused));
+    assert.equal(results.children, 0, "no element left in the target");
+    // The page's own button still works: the refusals left the core as it was.
+    assert.equal(await stateOf(page), "idle");
+    assert.deepEqual(problems, []);
+  });
+
   test("in an in-app browser, auto mode goes straight to a redirect (no popup tried)", { timeout: 30_000 }, async (t) => {
     const context = await browser.newContext({
       userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Instagram 300.0.0",
