@@ -725,10 +725,11 @@ export function mountConnectButton(target, options) {
   const connection = connectionIds.get(connect) ?? 0;
   const id = ++nextId;
   buttons.set(id, { target, options, connect, elements: null });
-  if (typeof options.onEvent === "function") buttonHandlers.set(id, options.onEvent);
+  // `options` may be missing altogether: the core refuses that button as one without a config.
+  if (typeof options?.onEvent === "function") buttonHandlers.set(id, options.onEvent);
   try {
     const returnTo = location.pathname + location.search + location.hash;
-    syncCall(MOUNT, [id, connection, { mode: options.mode, labels: options.labels }, navigator.userAgent, returnTo]);
+    syncCall(MOUNT, [id, connection, { mode: options?.mode, labels: options?.labels }, navigator.userAgent, returnTo]);
   } catch (error) {
     feed([DESTROY, id]); // a button the core made before a step failed goes again
     buttons.delete(id);

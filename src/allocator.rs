@@ -10,7 +10,10 @@
 //! What it pays for that: a block is up to twice what was asked (a 17-byte string takes 32),
 //! and a block stays in its class (memory freed by 4 KB strings does not serve 16-byte ones).
 //! The library's allocations are small and repeat (the same flows, the same keys), so both cost
-//! little here; a general-purpose allocator would merge and split blocks to avoid them.
+//! little here; a general-purpose allocator would merge and split blocks to avoid them. Measured
+//! against talc (a review's model run, 2026-12-02): 600 HTTP bodies of 1 KB to 1 MB took 286 pages
+//! where talc took 152, 3,000 messages of mixed sizes 52 pages where it took 35; both levelled
+//! off, neither kept growing. Freed blocks keep their bytes until reused, as with talc.
 
 use core::alloc::Layout;
 
@@ -77,10 +80,11 @@ impl<P: Pages> Heap<P> {
         if size > self.end - self.next {
             // The pages the heap took last are the top of the memory unless something else grew
             // it since (nothing does in this crate's wasm); then the carving starts at the top.
-            let top = self.pages.size();
-            if top * PAGE != self.end {
-                self.next = top * PAGE;
-                self.end = top * PAGE;
+            // The end of a memory of 65,536 pages (4 GiB) is not a 32-bit address: no room then.
+            let Some(top) = self.pages.size().checked_mul(PAGE) else { return core::ptr::null_mut() };
+            if top != self.end {
+                self.next = top;
+                self.end = top;
             }
             let more = (size - (self.end - self.next)).div_ceil(PAGE);
             if !self.pages.grow(more) {
@@ -129,7 +133,7 @@ impl<P: Pages> Heap<P> {
     }
 }
 
-#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 mod wasm {
     use super::{Heap, Pages};
     use core::alloc::{GlobalAlloc, Layout};

@@ -14,7 +14,7 @@
 extern crate alloc;
 
 // The wasm's allocator; natively only its tests (the native code uses the system's).
-#[cfg(any(target_family = "wasm", test))]
+#[cfg(any(target_arch = "wasm32", test))]
 mod allocator;
 pub mod authorize;
 pub mod button_state;

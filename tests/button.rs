@@ -213,6 +213,20 @@ fn a_bad_mode_is_refused() {
 }
 
 #[test]
+fn connection_0_is_no_connection_even_when_a_connect_was_made_with_that_id() {
+    // The runner sends 0 for a config that is neither an object nor a Connect, and reads a
+    // missing id as 0: a button on it is refused, whatever holds that id.
+    use oauth_connect::effect::Event;
+    let mut sim = Sim::new();
+    let tab = sim.open_tab();
+    sim.feed(tab, Event::NewConnect { call: 40, connection: 0, config: oauth2_token_config("") });
+    assert!(matches!(sim.settled(40), Some(Settled::Resolved(_))), "a Connect may be made with id 0 natively");
+    sim.feed(tab, Event::MountButton { call: 42, button: 43, connection: 0, options: String::from("{}"), in_app_browser: false, return_to: String::from("/") });
+    assert_eq!(sim.code(42), ErrorCode::InvalidConfig);
+    assert!(!sim.effects_of(tab).iter().any(|effect| matches!(effect, Effect::CreateButton { .. })), "no button made");
+}
+
+#[test]
 fn a_button_follows_a_disconnect_in_another_tab() {
     let (mut sim, server, conn, button) = setup(r#"{"mode":"popup"}"#, false);
     sim.click(button);

@@ -63,7 +63,10 @@ impl Tab {
     }
 
     pub(crate) fn mount_button(&mut self, call: Id, id: Id, connection: Id, options: &str, in_app_browser: bool, return_to: String) {
-        if self.connection(connection).is_none() {
+        // 0 is the wire's "no connection" (the runner sends it for a config that is neither an
+        // object nor a Connect; a missing or malformed id reads as 0): never a Connect's, even one
+        // made with that id.
+        if connection == 0 || self.connection(connection).is_none() {
             return self.reject(call, invalid("mountConnectButton needs options.config: a provider config or a Connect"));
         }
         let (mode, labels) = match read_options(options) {

@@ -221,8 +221,14 @@ impl Tab {
     /// [`Tab::feed`] of an [`Event`], written as the runner would send it
     /// (`wire::encode_event`): how the simulated browser and the tests feed a tab, so that each
     /// event takes the same way in as in the browser.
+    ///
+    /// # Panics
+    /// When the event cannot be read back: a `config` or `options` that is not JSON text (the
+    /// runner always sends the app's object as JSON). A test that wants to see an unreadable
+    /// event uses [`Tab::feed`].
     pub fn handle(&mut self, now_ms: f64, event: Event) -> Vec<Effect> {
-        self.feed(now_ms, &crate::wire::encode_event(&event)).unwrap_or_default()
+        let text = crate::wire::encode_event(&event);
+        self.feed(now_ms, &text).unwrap_or_else(|| panic!("an event the runner could not have sent: {text}"))
     }
 
     /// An HTTP answer (or its timeout) goes to what waits for the request, if anything still does.

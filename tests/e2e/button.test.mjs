@@ -206,7 +206,7 @@ describe("the connect button", () => {
 });
 
 describe("the connect button, more", () => {
-  test("a config that is neither an object nor a Connect: invalid_config from the core, nothing mounted or left behind", { timeout: 30_000 }, async (t) => {
+  test("no options, or a config that is neither an object nor a Connect: invalid_config from the core, nothing mounted or left behind", { timeout: 30_000 }, async (t) => {
     const context = await newContext(browser, t);
     const { page, problems } = await openButtonPage(context);
     const results = await page.evaluate(async () => {
@@ -214,9 +214,10 @@ describe("the connect button, more", () => {
       const host = document.createElement("div");
       document.body.append(host);
       const tried = [];
-      for (const config of [undefined, null, "oidc", 5, () => {}, true]) {
+      const optionsTried = [undefined, null, {}, ...[undefined, null, "oidc", 5, () => {}, true].map((config) => ({ config }))];
+      for (const options of optionsTried) {
         try {
-          lib.mountConnectButton(host, { config });
+          lib.mountConnectButton(host, options);
           tried.push("mounted");
         } catch (error) {
           tried.push(`${error.name} ${error.code}: ${error.message}`);
@@ -225,7 +226,7 @@ describe("the connect button, more", () => {
       return { tried, children: host.childElementCount };
     });
     const refused = "ConnectError invalid_config: mountConnectButton needs options.config: a provider config or a Connect";
-    assert.deepEqual(results.tried, Array(6).fill(refused));
+    assert.deepEqual(results.tried, Array(9).fill(refused));
     assert.equal(results.children, 0, "no element left in the target");
     // The page's own button still works: the refusals left the core as it was.
     assert.equal(await stateOf(page), "idle");
