@@ -156,12 +156,12 @@ function toError([code, message, ...more]) {
 }
 
 // ---- the primitives: one string each way -------------------------------------------------
-// One that takes no argument is called by its index in src/lib.rs `primitive_bare`, with no
-// input to write.
-function primitive(name, bare) {
+// Each is called by its index in src/primitives.rs `run`. The three that take no argument (0 to
+// 2) go through src/lib.rs `primitive_bare`, with no input to write.
+function primitive(index) {
   return (...args) => {
     if (!ready) throw notInitialized();
-    const text = answer(bare >= 0 ? core.primitive_bare(bare) : core.primitive(put(callText([name, ...args]))));
+    const text = answer(index < 3 ? core.primitive_bare(index) : core.primitive(put(callText([index, ...args]))));
     // A string answer comes as `"` and the string itself; anything else as JSON.
     if (text[0] === '"') return text.slice(1);
     const result = JSON.parse(text);
@@ -170,13 +170,13 @@ function primitive(name, bare) {
   };
 }
 
-export const createPkce = primitive("createPkce", 0);
-export const pkceChallenge = primitive("pkceChallenge");
-export const randomState = primitive("randomState", 1);
-export const idempotencyKey = primitive("idempotencyKey", 2);
-export const buildAuthorizeUrl = primitive("buildAuthorizeUrl");
-export const parseCallback = primitive("parseCallback");
-export const widgetIdentity = primitive("widgetIdentity");
+export const createPkce = primitive(0);
+export const randomState = primitive(1);
+export const idempotencyKey = primitive(2);
+export const pkceChallenge = primitive(3);
+export const buildAuthorizeUrl = primitive(4);
+export const parseCallback = primitive(5);
+export const widgetIdentity = primitive(6);
 
 // ---- the runner ---------------------------------------------------------------------------
 // (the kinds of events and effects are the constants at the top of this file)

@@ -163,12 +163,11 @@ mod boundary {
         output(crate::primitives::call(&input(len)))
     }
 
-    /// A primitive without arguments by its index here, its call written out: the loader then
-    /// encodes no input for it (that took about a microsecond in Chromium, a third of a
-    /// `randomState()`). `pkg-template/index.js` passes these indexes.
+    /// A primitive without arguments (`createPkce`, `randomState`, `idempotencyKey`: 0 to 2) by
+    /// its index, with no input: the loader then encodes nothing for it (that took about a
+    /// microsecond in Chromium, a third of a `randomState()`), and there is no call to parse.
     #[no_mangle]
     pub extern "C" fn primitive_bare(index: u32) -> *const u8 {
-        const CALLS: [&str; 3] = [r#"["createPkce"]"#, r#"["randomState"]"#, r#"["idempotencyKey"]"#];
-        output(crate::primitives::call(CALLS.get(index as usize).copied().unwrap_or_default()))
+        output(crate::primitives::call_bare(index))
     }
 }

@@ -1,5 +1,6 @@
-//! The synchronous primitives of the contract (`createPkce`, `pkceChallenge`, `randomState`,
-//! `idempotencyKey`, `buildAuthorizeUrl`, `parseCallback`, `widgetIdentity`), with their
+//! The synchronous primitives of the contract (`createPkce`, `randomState`, `idempotencyKey`,
+//! `pkceChallenge`, `buildAuthorizeUrl`, `parseCallback`, `widgetIdentity`, called by their
+//! index in that order: names would be strings kept and compared in the wasm), with their
 //! arguments as JSON and their answer as `{"ok": value}` or `{"error": [code, message, ...]}`: how they cross
 //! the wasm boundary with one string each way.
 
@@ -116,17 +117,19 @@ fn widget_identity(args: &[Value]) -> Result<Value> {
     Ok(Value::Record(identity))
 }
 
-fn run(name: &str, args: &[Value]) -> Result<Value> {
+/// The primitives by index, as `pkg-template/index.js` calls them: the three without arguments
+/// first (`primitive_bare` in `src/lib.rs` takes those alone).
+fn run(index: u32, args: &[Value]) -> Result<Value> {
     let arg = |index: usize| args.get(index).unwrap_or(&ABSENT);
-    match name {
-        "createPkce" => create_pkce(),
-        "pkceChallenge" => match arg(0) {
+    match index {
+        0 => create_pkce(),
+        1 => crate::state::random_state().map(Value::Text),
+        2 => crate::state::idempotency_key().map(Value::Text),
+        3 => match arg(0) {
             Value::Text(verifier) => crate::pkce::pkce_challenge(verifier).map(Value::Text),
             _ => Err(ConnectError::new(ErrorCode::InvalidVerifier, "a PKCE code verifier must be a string")),
         },
-        "randomState" => crate::state::random_state().map(Value::Text),
-        "idempotencyKey" => crate::state::idempotency_key().map(Value::Text),
-        "buildAuthorizeUrl" => {
+        4 => {
             let endpoint = required_string(arg(0), "endpoint")?;
             let params = param_record(arg(1), "params")?;
             // A push loop: a `collect` is a specialized copier of its own.
@@ -136,26 +139,37 @@ fn run(name: &str, args: &[Value]) -> Result<Value> {
             }
             build_authorize_url_str(endpoint, &pairs).map(Value::Text)
         }
-        "parseCallback" => parse(args),
-        "widgetIdentity" => widget_identity(args),
+        5 => parse(args),
+        6 => widget_identity(args),
         _ => Err(invalid("no such function")),
     }
 }
 
-/// Run the primitive named first in `call` (a JSON array) on the arguments after it;
-/// `{"ok": value}`, `{"error": [code, message, ...]}` (see `wire::write_error`), or for a string answer `"` and the string as it is.
+/// Run the primitive whose index comes first in `call` (a JSON array) on the arguments after
+/// it; see [`answer`].
 pub fn call(call: &str) -> String {
     let list = match crate::json::parse(call) {
         Ok(Value::List(list)) => list,
         _ => Vec::new(),
     };
-    // No name: no function, whatever the arguments.
-    let (name, args) = match list.split_first() {
-        Some((Value::Text(name), args)) => (name.as_str(), args),
-        _ => ("", &list[..]),
+    // No index: no function, whatever the arguments.
+    let (index, args) = match list.split_first() {
+        Some((Value::Number(index), args)) if *index >= 0.0 && *index < 7.0 && f64::from(*index as u32) == *index => (*index as u32, args),
+        _ => (u32::MAX, &list[..]),
     };
+    answer(run(index, args))
+}
+
+/// A primitive without arguments (0 to 2), with no call text to read.
+pub fn call_bare(index: u32) -> String {
+    answer(run(if index < 3 { index } else { u32::MAX }, &[]))
+}
+
+/// `{"ok": value}`, `{"error": [code, message, ...]}` (see `wire::write_error`), or for a
+/// string answer `"` and the string as it is.
+fn answer(result: Result<Value>) -> String {
     let mut out = String::new();
-    match run(name, args) {
+    match result {
         // A string answer crosses as itself, after a `"`: no JSON to write or parse for the
         // primitives a connect click calls most (state, challenge, URL).
         Ok(Value::Text(text)) => {
@@ -179,4 +193,26 @@ pub fn call(call: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NO_SUCH_FUNCTION: &str = r#"{"error":["invalid_config","no such function"]}"#;
+
+    #[test]
+    fn primitives_are_called_by_a_whole_index_and_nothing_else() {
+        // A string answer is `"` and the string: a state is 43 base64url characters.
+        assert_eq!(call("[1]").len(), 44);
+        assert_eq!(call_bare(1).len(), 44);
+        assert!(call_bare(0).starts_with(r#"{"ok":{"verifier":"#));
+        assert!(call("[3]").contains("invalid_verifier"), "pkceChallenge without its verifier");
+        for text in ["[7]", "[-1]", "[1.5]", r#"["randomState"]"#, "[]", "{}", "[null]", "nope", "[4294967296]"] {
+            assert_eq!(call(text), NO_SUCH_FUNCTION, "{text}");
+        }
+        for index in [3, 6, 7, u32::MAX] {
+            assert_eq!(call_bare(index), NO_SUCH_FUNCTION, "bare {index}");
+        }
+    }
 }
