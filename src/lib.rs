@@ -115,11 +115,18 @@ mod boundary {
         output.as_ptr()
     }
 
-    /// Start the page's tab (`location.origin`). Called once by `init()`.
+    /// Start the page's tab (`location.origin`). Called once by `init()`; a second call keeps
+    /// the tab there is (a page's origin does not change), so no tab is ever dropped: the wasm
+    /// carries no code to drop one (a few hundred bytes).
     #[no_mangle]
     pub extern "C" fn tab_open(len: usize) {
         let origin = input(len);
-        *PAGE.0.borrow_mut() = Some(Tab::new(&origin));
+        let mut page = PAGE.0.borrow_mut();
+        if page.is_none() {
+            // What `replace` hands back is that `None`: forgotten rather than dropped, so that
+            // the compiler keeps no code to drop a tab.
+            core::mem::forget(page.replace(Tab::new(&origin)));
+        }
     }
 
     /// Feed one event (JSON) that happened at `now` (epoch ms); the effects as a JSON array.
