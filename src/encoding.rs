@@ -222,13 +222,17 @@ pub(crate) fn form_decode(text: &str) -> String {
     utf8_lossy(&decoded)
 }
 
-/// `core::str::from_utf8`, as a byte loop: `Ok` with the text, or `Err((valid_up_to,
-/// error_len))`, `error_len` being the length of the maximal invalid subpart after the valid
-/// prefix (`Utf8Error::error_len`; to the end where the text stops inside a character). Core's
-/// own check cost 645 bytes of wasm; this one 362, ASCII read eight bytes at a time as core does
+/// `core::str::from_utf8`, as a byte loop: `Ok` with the text, or `Err((valid, error_len))`:
+/// the valid prefix as text (`Utf8Error::valid_up_to` bytes long), and the length of the maximal
+/// invalid subpart after it (`Utf8Error::error_len`; to the end where the text stops inside a
+/// character). Core's
+/// own check cost 645 bytes of wasm; this one 363, ASCII read eight bytes at a time as core does
 /// (docs/size.md). Checked against core's on every sequence of up to two bytes and on
 /// boundary bytes up to four (the tests below), and on random bytes (tests/properties.rs).
-pub fn utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
+pub fn utf8(bytes: &[u8]) -> Result<&str, (&str, usize)> {
+    // SAFETY (each use): `end` is where the loop below has checked every character before it to
+    // be well-formed UTF-8, as `from_utf8` checks.
+    let checked = |end: usize| unsafe { core::str::from_utf8_unchecked(bytes.get(..end).unwrap_or_default()) };
     let mut start = 0;
     while let Some(&lead) = bytes.get(start) {
         // ASCII eight bytes at a time: most text the core reads is ASCII (calls, URLs, JSON),
@@ -249,7 +253,7 @@ pub fn utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
             0xc2..=0xdf => 2,
             0xe0..=0xef => 3,
             0xf0..=0xf4 => 4,
-            _ => return Err((start, 1)),
+            _ => return Err((checked(start), 1)),
         };
         let (low, high) = match lead {
             0xe0 => (0xa0, 0xbf),
@@ -263,13 +267,12 @@ pub fn utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
             let (low, high) = if at == 1 { (low, high) } else { (0x80, 0xbf) };
             match bytes.get(start + at) {
                 Some(&byte) if (low..=high).contains(&byte) => at += 1,
-                _ => return Err((start, at)),
+                _ => return Err((checked(start), at)),
             }
         }
         start += length;
     }
-    // SAFETY: every character was checked above to be well-formed UTF-8, as `from_utf8` checks.
-    Ok(unsafe { core::str::from_utf8_unchecked(bytes) })
+    Ok(checked(bytes.len()))
 }
 
 /// `String::from_utf8_lossy` without core's chunk iterator: each maximal invalid subpart becomes
@@ -284,10 +287,9 @@ fn utf8_lossy(mut bytes: &[u8]) -> String {
                 return out;
             }
             Err((valid, length)) => {
-                let (valid, rest) = bytes.split_at(valid);
-                out.push_str(utf8(valid).unwrap_or_default());
+                out.push_str(valid);
                 out.push('\u{FFFD}');
-                bytes = rest.get(length..).unwrap_or_default();
+                bytes = bytes.get(valid.len() + length..).unwrap_or_default();
             }
         }
     }
@@ -364,8 +366,11 @@ mod tests {
     }
 
     /// `utf8` as core's `from_utf8` answers, in `utf8`'s terms.
-    fn core_utf8(bytes: &[u8]) -> Result<&str, (usize, usize)> {
-        core::str::from_utf8(bytes).map_err(|error| (error.valid_up_to(), error.error_len().unwrap_or(bytes.len() - error.valid_up_to())))
+    fn core_utf8(bytes: &[u8]) -> Result<&str, (&str, usize)> {
+        core::str::from_utf8(bytes).map_err(|error| {
+            let valid = error.valid_up_to();
+            (core::str::from_utf8(&bytes[..valid]).unwrap(), error.error_len().unwrap_or(bytes.len() - valid))
+        })
     }
 
     #[test]

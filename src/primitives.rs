@@ -152,9 +152,10 @@ pub fn call(call: &str) -> String {
         Ok(Value::List(list)) => list,
         _ => Vec::new(),
     };
-    // No index: no function, whatever the arguments.
+    // No whole index in `u32`'s range: no function, whatever the arguments (`run` refuses the
+    // indexes past its last).
     let (index, args) = match list.split_first() {
-        Some((Value::Number(index), args)) if *index >= 0.0 && *index < 7.0 && f64::from(*index as u32) == *index => (*index as u32, args),
+        Some((Value::Number(index), args)) if f64::from(*index as u32) == *index => (*index as u32, args),
         _ => (u32::MAX, &list[..]),
     };
     answer(run(index, args))

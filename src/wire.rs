@@ -82,17 +82,10 @@ impl EventFields {
         }
     }
 
-    #[inline(never)]
-    fn string(&self, index: usize) -> Option<String> {
-        match self.at(index) {
-            Value::Text(text) => Some(text.clone()),
-            _ => None,
-        }
-    }
-
+    /// The text at `index`, copied; empty when it is not text.
     #[inline(never)]
     fn text(&self, index: usize) -> String {
-        self.string(index).unwrap_or_default()
+        String::from(self.str(index).unwrap_or_default())
     }
 
     #[inline(never)]
@@ -133,9 +126,8 @@ pub fn decode_event<H: Handler>(json: &str, handler: &mut H) -> bool {
     };
     // The fields are read where they are, after the kind: index 1 is the first.
     let mut f = EventFields(items);
-    let h = handler;
     match kind {
-        0 => h.on_new_connect(f.id(1), f.id(2), &f.json(3)),
+        0 => handler.on_new_connect(f.id(1), f.id(2), &f.json(3)),
         1 => {
             let what = match f.at(3) {
                 Value::Number(op) => match *op as u32 {
@@ -157,25 +149,25 @@ pub fn decode_event<H: Handler>(json: &str, handler: &mut H) -> bool {
                 },
                 _ => return true,
             };
-            h.on_call(f.id(1), f.id(2), what)
+            handler.on_call(f.id(1), f.id(2), what)
         }
-        2 => h.on_aborted(f.id(1)),
+        2 => handler.on_aborted(f.id(1)),
         3 => {
             let href = f.text(2);
             let url = match f.at(4) {
                 Value::Text(url) => url.clone(),
                 Value::Absent | Value::Other => href.clone(),
                 _ => {
-                    h.on_refused(f.id(1), ConnectError::new(ErrorCode::InvalidCallback, "the callback URL must be a string"));
+                    handler.on_refused(f.id(1), ConnectError::new(ErrorCode::InvalidCallback, "the callback URL must be a string"));
                     return true;
                 }
             };
-            h.on_handle_callback(f.id(1), url, href, f.flag(3))
+            handler.on_handle_callback(f.id(1), url, href, f.flag(3))
         }
-        4 => h.on_window_opened(f.id(1), f.flag(2)),
-        5 => h.on_window_blocked(f.id(1)),
-        6 => h.on_window_state(f.id(1), f.flag(2), f.flag(3), f.flag(4)),
-        7 => h.on_http(
+        4 => handler.on_window_opened(f.id(1), f.flag(2)),
+        5 => handler.on_window_blocked(f.id(1)),
+        6 => handler.on_window_state(f.id(1), f.flag(2), f.flag(3), f.flag(4)),
+        7 => handler.on_http(
             f.id(1),
             match f.at(2) {
                 Value::Number(_) => HttpAnswer::Response { status: f.id(2).min(999) as u16, body: f.text(3) },
@@ -193,18 +185,18 @@ pub fn decode_event<H: Handler>(json: &str, handler: &mut H) -> bool {
                     }
                 }
             }
-            h.on_storage_entries(f.id(1), entries)
+            handler.on_storage_entries(f.id(1), entries)
         }
-        9 => h.on_lock_granted(f.id(1)),
-        10 => h.on_timer_fired(f.id(1)),
-        11 => h.on_window_message(f.str(1).unwrap_or_default(), f.str(2)),
-        12 => h.on_channel_message(f.str(1)),
-        13 => h.on_mount_button(f.id(1), f.id(2), f.id(3), &f.json(4), crate::button_state::is_in_app_browser(f.str(5).unwrap_or_default()), f.text(6)),
-        14 => h.on_button_clicked(f.id(1), f.screen(2)),
-        15 => h.on_cancel_clicked(f.id(1)),
-        16 => h.on_set_button_state(f.id(1), f.id(2), f.str(3).unwrap_or_default()),
-        17 => h.on_destroy_button(f.id(1)),
-        18 => h.on_drop_connection(f.id(1)),
+        9 => handler.on_lock_granted(f.id(1)),
+        10 => handler.on_timer_fired(f.id(1)),
+        11 => handler.on_window_message(f.str(1).unwrap_or_default(), f.str(2)),
+        12 => handler.on_channel_message(f.str(1)),
+        13 => handler.on_mount_button(f.id(1), f.id(2), f.id(3), &f.json(4), crate::button_state::is_in_app_browser(f.str(5).unwrap_or_default()), f.text(6)),
+        14 => handler.on_button_clicked(f.id(1), f.screen(2)),
+        15 => handler.on_cancel_clicked(f.id(1)),
+        16 => handler.on_set_button_state(f.id(1), f.id(2), f.str(3).unwrap_or_default()),
+        17 => handler.on_destroy_button(f.id(1)),
+        18 => handler.on_drop_connection(f.id(1)),
         _ => {}
     }
     true
