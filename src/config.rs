@@ -418,11 +418,11 @@ mod tests {
     fn invalid_fields_are_named() {
         for (name, value, fragment) in [
             ("kind", text("saml"), "kind"),
-            ("clientId", Value::Number(3.0), "clientId"),
+            ("clientId", Value::Number(3), "clientId"),
             ("redirectUri", text("/relative"), "redirectUri"),
             ("redirectUri", text("https://app.example/cb#x"), "redirectUri"),
             ("authorizationEndpoint", Value::Absent, "authorizationEndpoint"),
-            ("timeoutMs", Value::Number(-1.0), "timeoutMs"),
+            ("timeoutMs", Value::Number(-1), "timeoutMs"),
             ("tokenStorage", text("local"), "tokenStorage"),
             ("exchangeEndpoint", text("/api/exchange"), "not both"),
             ("extraParams", Value::Record(vec![(String::from("state"), text("x"))]), "\"state\""),

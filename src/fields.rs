@@ -12,13 +12,12 @@ use crate::error::{ConnectError, ErrorCode, Result};
 pub enum Value {
     Absent,
     Text(String),
-    /// A number an `f64` holds exactly and the JSON writer writes back to the same value: every
-    /// whole number up to 2^53 and every decimal `m / 10^k` with `m` up to 2^53 and `k` up to 22
-    /// (every id, status, time, count and screen position, and every decimal of up to 15
-    /// digits). The core reads numbers as these.
-    Number(f64),
-    /// Any other JSON number (more digits, a larger or smaller exponent), as its text: it
-    /// passes through unchanged, as no `f64` conversion and back would promise.
+    /// A whole number: what the parser makes of one from -2^53 to 2^53 (every id, status, time
+    /// and count), and the core's own (milliseconds). Written as its digits, which `JSON.parse`
+    /// reads back exactly.
+    Number(i64),
+    /// Any other JSON number (a fraction, `-0`, more digits), as its text: it passes through
+    /// unchanged, and reads as an `f64` where the core needs one ([`Value::as_f64`]).
     NumberText(String),
     Bool(bool),
     List(Vec<Value>),
@@ -26,6 +25,19 @@ pub enum Value {
     Record(Vec<(String, Value)>),
     /// `null`, a function, or anything else the core does not read.
     Other,
+}
+
+impl Value {
+    /// A number as an `f64`: a `Number` exactly, a `NumberText` close (within some units in the
+    /// last place: timeouts, expiries, screen positions); `None` for anything else.
+    #[inline(never)]
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(number) => Some(*number as f64),
+            Value::NumberText(text) => Some(crate::json::approximate_number(text)),
+            _ => None,
+        }
+    }
 }
 
 /// A JSON object as its pairs, in order. The readers take it as this type, not as
@@ -208,14 +220,13 @@ pub fn req_string(fields: &Record, name: &str, code: ErrorCode) -> Result<String
 /// numeric string is accepted too: some servers send `"expires_in": "3600"`).
 #[inline(never)]
 pub fn opt_number(fields: &Record, name: &str, code: ErrorCode) -> Result<Option<f64>> {
-    let number = match fields.field(name) {
-        None => return Ok(None),
-        Some(Value::Number(number)) => *number,
-        Some(Value::NumberText(text)) => crate::json::approximate_number(text),
-        Some(Value::Text(text)) if !text.is_empty() && text.as_bytes().iter().all(u8::is_ascii_digit) => {
+    let Some(value) = fields.field(name) else { return Ok(None) };
+    let number = match value {
+        Value::Number(_) | Value::NumberText(_) => value.as_f64().unwrap_or_default(),
+        Value::Text(text) if !text.is_empty() && text.as_bytes().iter().all(u8::is_ascii_digit) => {
             text.as_bytes().iter().fold(0f64, |n, d| n * 10.0 + f64::from(d - b'0'))
         }
-        Some(_) => return Err(wrong_type(name, "must be a number", code)),
+        _ => return Err(wrong_type(name, "must be a number", code)),
     };
     if number.is_finite() {
         Ok(Some(number))

@@ -86,7 +86,7 @@ mod tests {
         record(&[
             ("iss", text("https://id.example")),
             ("aud", text("app")),
-            ("exp", Value::Number(2_000.0)),
+            ("exp", Value::Number(2_000)),
             ("nonce", text("n-0S6_WzA2Mj")),
             ("sub", text("alice")),
         ])
@@ -118,7 +118,7 @@ mod tests {
         for (name, value) in [
             ("iss", text("https://evil.example")),
             ("aud", text("other")),
-            ("exp", Value::Number(900.0)),
+            ("exp", Value::Number(900)),
             ("exp", Value::Absent),
             ("nonce", text("replayed")),
             ("nonce", Value::Absent),

@@ -15,12 +15,12 @@
 //!   ([RFC 8259 §4](https://www.rfc-editor.org/rfc/rfc8259#section-4)): the caller decides.
 //!   [`Fields::get`](crate::fields::Fields::get) on the pairs reads the first one;
 //!   [`duplicate_key`] finds a repeated name for a caller that must refuse them.
-//! - **Numbers** ([RFC 8259 §6](https://www.rfc-editor.org/rfc/rfc8259#section-6)) become an
-//!   `f64` (`Value::Number`) when it holds them exactly and writes them back: whole numbers up to
-//!   2^53 and decimals `m / 10^k` (`m` up to 2^53, `k` up to 22), which is what the core reads.
-//!   Any other keeps its text (`Value::NumberText`), so that foreign JSON passes through with the
-//!   value its sender wrote. A number that `JSON.parse` would make infinite is refused
-//!   ([`JsonError::NumberOutOfRange`]).
+//! - **Numbers** ([RFC 8259 §6](https://www.rfc-editor.org/rfc/rfc8259#section-6)) that are
+//!   whole, from -2^53 to 2^53 (every id, status, time and count the core reads), become an
+//!   integer (`Value::Number`). Any other (a fraction, `-0`, a larger one) keeps its text
+//!   (`Value::NumberText`), read as an `f64` where the core needs one, so that foreign JSON
+//!   passes through with the value its sender wrote, and no float is ever formatted. A number
+//!   that `JSON.parse` would make infinite is refused ([`JsonError::NumberOutOfRange`]).
 //! - **Nesting** deeper than [`MAX_DEPTH`] arrays and objects is refused
 //!   ([RFC 8259 §9](https://www.rfc-editor.org/rfc/rfc8259#section-9)).
 
@@ -345,8 +345,8 @@ impl<'a> Parser<'a> {
     }
 
     /// A number ([RFC 8259 §6](https://www.rfc-editor.org/rfc/rfc8259#section-6)): a
-    /// `Value::Number` when an `f64` holds it exactly and writes it back
-    /// ([`Decimal::exact`]), else its text as `Value::NumberText`.
+    /// `Value::Number` when it is a whole number within ±2^53 ([`Decimal::whole`]), else its
+    /// text as `Value::NumberText`.
     fn number(&mut self) -> Result<Value, JsonError> {
         let start = self.pos;
         let (decimal, end) = Decimal::scan(self.bytes, start)?;
@@ -354,7 +354,7 @@ impl<'a> Parser<'a> {
         if decimal.beyond_f64() {
             return Err(JsonError::NumberOutOfRange);
         }
-        Ok(match decimal.exact() {
+        Ok(match decimal.whole() {
             Some(number) => Value::Number(number),
             None => Value::NumberText(String::from(self.text.get(start..end).unwrap_or_default())),
         })
@@ -457,32 +457,29 @@ impl Decimal {
         }
     }
 
-    /// The number as an `f64`, when that is exact and [`push_number`] writes it back to the
-    /// same value: zero, a whole number up to 2^53, or `m / 10^k` with `m` up to 2^53 and `k`
-    /// up to 22 (one correctly rounded division of two exact operands, as Clinger showed).
-    /// That is every id, status, time and count, and every decimal of up to 15 digits.
-    fn exact(&self) -> Option<f64> {
+    /// The number as an integer, when it is a whole number from -2^53 to 2^53 (`3600`, `1e3`,
+    /// `1.50e2`; not `-0`, whose sign an integer cannot keep): every id, status, time and count.
+    fn whole(&self) -> Option<i64> {
         let (mut mantissa, mut exponent) = (self.mantissa, self.exponent);
-        let magnitude = if mantissa == 0 {
-            0.0
-        } else {
-            if self.digits > 19 {
-                return None;
-            }
-            // `1.50` is `15 / 10`; `1e3` is `1000`.
-            while mantissa % 10 == 0 && exponent < 0 {
-                mantissa /= 10;
-                exponent += 1;
-            }
-            while exponent > 0 && mantissa <= EXACT_INTEGERS / 10 {
-                mantissa *= 10;
-                exponent -= 1;
-            }
-            if mantissa > EXACT_INTEGERS || !(-22..=0).contains(&exponent) {
-                return None;
-            }
-            mantissa as f64 / pow10(exponent.unsigned_abs() as u32)
-        };
+        if mantissa == 0 {
+            return (!self.negative).then_some(0);
+        }
+        if self.digits > 19 {
+            return None;
+        }
+        // `1.50e2` is `150`; `1e3` is `1000`. At most 19 and 16 rounds: the mantissa's digits.
+        while mantissa % 10 == 0 && exponent < 0 {
+            mantissa /= 10;
+            exponent += 1;
+        }
+        while exponent > 0 && mantissa <= EXACT_INTEGERS / 10 {
+            mantissa *= 10;
+            exponent -= 1;
+        }
+        if mantissa > EXACT_INTEGERS || exponent != 0 {
+            return None;
+        }
+        let magnitude = mantissa as i64;
         Some(if self.negative { -magnitude } else { magnitude })
     }
 
@@ -504,15 +501,6 @@ impl Decimal {
             magnitude
         }
     }
-}
-
-/// `10^n` for `n` up to 22, exact: each product is a whole number an `f64` holds.
-fn pow10(n: u32) -> f64 {
-    let mut power = 1.0;
-    for _ in 0..n {
-        power *= 10.0;
-    }
-    power
 }
 
 /// The value of a `Value::NumberText` (text the parser accepted), close rather than exact.
@@ -574,17 +562,20 @@ impl<'a> JsonWriter<'a> {
         self.comma = true;
     }
 
-    /// See [`push_number`].
-    pub fn number(&mut self, number: f64) {
+    /// A `Value::Number`: its digits, with its sign.
+    fn number(&mut self, number: i64) {
         self.separate();
-        push_number(self.out, number);
+        if number < 0 {
+            self.out.push('-');
+        }
+        push_decimal(self.out, number.unsigned_abs());
         self.comma = true;
     }
 
     /// A whole number (ids, milliseconds, status codes): plain decimal digits.
     pub fn integer(&mut self, number: u64) {
         self.separate();
-        crate::encoding::push_decimal(self.out, number);
+        push_decimal(self.out, number);
         self.comma = true;
     }
 
@@ -686,74 +677,6 @@ pub fn push_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
-/// Append a number ([RFC 8259 §6](https://www.rfc-editor.org/rfc/rfc8259#section-6)): a whole
-/// number below 2^64 as an integer (`3600`; `-0` keeps its sign); any other as the first
-/// `m / 10^k` (`k` from 1 to 22, `m` up to 2^53) that reads back as the same `f64`, which every
-/// number the parser keeps as an `f64` has ([`Value::Number`]). Another `f64` (the core makes
-/// none) is written to 17 digits, within a relative 1e-13. NaN and the infinities, which JSON
-/// cannot say, are written `null`.
-pub fn push_number(out: &mut String, number: f64) {
-    if !number.is_finite() {
-        out.push_str("null");
-        return;
-    }
-    let magnitude = if number.is_sign_negative() {
-        out.push('-');
-        -number
-    } else {
-        number
-    };
-    if magnitude < 18446744073709551616.0 {
-        let whole = magnitude as u64;
-        if whole as f64 == magnitude {
-            push_decimal(out, whole);
-            return;
-        }
-    }
-    let mut power = 1.0;
-    for places in 1..23 {
-        power *= 10.0; // exact up to 10^22
-        // The digits sought are within 1.5 of the scaled product (the number was rounded from
-        // them once, the product is rounded once), so one of these four is them.
-        let scaled = (magnitude * power) as u64;
-        for digits in scaled.saturating_sub(1)..scaled.saturating_add(3) {
-            // Both operands exact: the division rounds as `JSON.parse` of the text does.
-            if digits <= EXACT_INTEGERS && digits as f64 / power == magnitude {
-                push_point(out, digits, places);
-                return;
-            }
-        }
-    }
-    let (mut scaled, mut exponent) = (magnitude, 0i32);
-    while scaled >= 1e17 {
-        scaled /= 10.0;
-        exponent += 1;
-    }
-    while scaled < 1e16 {
-        scaled *= 10.0;
-        exponent -= 1;
-    }
-    push_decimal(out, (scaled + 0.5) as u64);
-    out.push('e');
-    if exponent < 0 {
-        out.push('-');
-    }
-    push_decimal(out, u64::from(exponent.unsigned_abs()));
-}
-
-/// `digits / 10^places` in positional notation: `0.005`, `37.7668`.
-fn push_point(out: &mut String, digits: u64, places: usize) {
-    let mut text = String::new();
-    push_decimal(&mut text, digits);
-    let split = text.len().saturating_sub(places);
-    out.push_str(if split == 0 { "0" } else { text.get(0..split).unwrap_or_default() });
-    out.push('.');
-    for _ in text.len()..places {
-        out.push('0');
-    }
-    out.push_str(text.get(split..text.len()).unwrap_or_default());
-}
-
 /// `value` as JSON text.
 pub fn to_string(value: &Value) -> String {
     let mut out = String::new();
@@ -768,7 +691,7 @@ mod tests {
     use alloc::string::ToString;
     use alloc::vec;
 
-    fn number(text: &str) -> Result<f64, JsonError> {
+    fn number(text: &str) -> Result<i64, JsonError> {
         match parse(text)? {
             Value::Number(number) => Ok(number),
             _ => Err(JsonError::NotAnObject),
@@ -781,10 +704,8 @@ mod tests {
         out
     }
 
-    fn number_text(number: f64) -> String {
-        let mut out = String::new();
-        push_number(&mut out, number);
-        out
+    fn number_text(number: i64) -> String {
+        written(&Value::Number(number))
     }
 
     #[test]
@@ -806,20 +727,20 @@ mod tests {
             }"#;
         let thumbnail = Value::Record(record(&[
             ("Url", text("http://www.example.com/image/481989943")),
-            ("Height", Value::Number(125.0)),
-            ("Width", Value::Number(100.0)),
+            ("Height", Value::Number(125)),
+            ("Width", Value::Number(100)),
         ]));
         let expected = Value::Record(record(&[(
             "Image",
             Value::Record(record(&[
-                ("Width", Value::Number(800.0)),
-                ("Height", Value::Number(600.0)),
+                ("Width", Value::Number(800)),
+                ("Height", Value::Number(600)),
                 ("Title", text("View from 15th Floor")),
                 ("Thumbnail", thumbnail),
                 ("Animated", Value::Bool(false)),
                 (
                     "IDs",
-                    Value::List(vec![Value::Number(116.0), Value::Number(943.0), Value::Number(234.0), Value::Number(38793.0)]),
+                    Value::List(vec![Value::Number(116), Value::Number(943), Value::Number(234), Value::Number(38793)]),
                 ),
             ])),
         )]));
@@ -851,20 +772,20 @@ mod tests {
         let Ok(Value::List(items)) = parse(places) else { panic!("not a list") };
         assert_eq!(items.len(), 2);
         let Value::Record(second) = &items[1] else { panic!("not a record") };
-        assert_eq!(second.get("Latitude"), Value::Number(37.371991));
-        assert_eq!(second.get("Longitude"), Value::Number(-122.02602));
+        assert_eq!(second.get("Latitude"), Value::NumberText(String::from("37.371991")));
+        assert!(second.get("Longitude").as_f64().is_some_and(|n| (n + 122.02602).abs() < 1e-12));
         assert_eq!(second.get("City"), text("SUNNYVALE"));
 
         // §13: texts that are only a value.
         assert_eq!(parse("\"Hello world!\""), Ok(text("Hello world!")));
-        assert_eq!(parse("42"), Ok(Value::Number(42.0)));
+        assert_eq!(parse("42"), Ok(Value::Number(42)));
         assert_eq!(parse("true"), Ok(Value::Bool(true)));
         assert_eq!(parse("null"), Ok(Value::Other));
     }
 
     #[test]
     fn whitespace_is_space_tab_lf_cr_only() {
-        assert_eq!(parse(" \t\r\n[ 1 , { \"a\" : null } ]\n "), Ok(Value::List(vec![Value::Number(1.0), Value::Record(record(&[("a", Value::Other)]))])));
+        assert_eq!(parse(" \t\r\n[ 1 , { \"a\" : null } ]\n "), Ok(Value::List(vec![Value::Number(1), Value::Record(record(&[("a", Value::Other)]))])));
         for bad in ["\u{c}1", "1\u{a0}", "\u{feff}{}", "\u{2028}1", "\u{b}[]"] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
@@ -924,30 +845,33 @@ mod tests {
 
     #[test]
     fn numbers() {
-        // Exact in an f64 (and written back): kept as `Value::Number`.
-        let exact: [(&str, f64); 16] = [
-            ("0", 0.0),
-            ("1e3", 1000.0),
-            ("1E+3", 1000.0),
+        // Whole, within ±2^53: kept as `Value::Number`.
+        let whole: [(&str, i64); 11] = [
+            ("0", 0),
+            ("1e3", 1000),
+            ("1E+3", 1000),
+            ("1.50e2", 150),
+            ("150e-1", 15),
+            ("3600", 3600),
+            ("-42", -42),
+            ("1700000000", 1_700_000_000),
+            ("9007199254740992", 9_007_199_254_740_992),
+            ("-9007199254740992", -9_007_199_254_740_992),
+            ("0.000", 0),
+        ];
+        for (input, expected) in whole {
+            assert_eq!(number(input), Ok(expected), "{input}");
+        }
+        assert_eq!(number("0e999999999999"), Ok(0));
+        // Any other: kept as text, read as close as a reader needs.
+        let texts: [(&str, f64); 16] = [
             ("1.5", 1.5),
-            ("-1.5", -1.5),
-            ("1.50", 1.5),
-            ("3600", 3600.0),
-            ("1700000000", 1_700_000_000.0),
-            ("200", 200.0),
+            ("-0.5", -0.5),
             ("0.1", 0.1),
             ("123.456", 123.456),
-            ("1e-7", 1e-7),
             ("2.5E-3", 0.0025),
-            ("9007199254740992", 9007199254740992.0),
-            ("333.3333333333333", 1000.0 / 3.0),
-            ("1e-22", 1e-22),
-        ];
-        for (input, expected) in exact {
-            assert_eq!(number(input).map(f64::to_bits), Ok(expected.to_bits()), "{input}");
-        }
-        // Not exact in an f64: kept as text, read as close as a reader needs.
-        let texts: [(&str, f64); 10] = [
+            ("-0", -0.0),
+            ("-0.0e5", -0.0),
             ("9007199254740993", 9007199254740992.0),
             ("18446744073709551615", 18446744073709551615.0),
             ("0.30000000000000004", 0.1 + 0.2),
@@ -955,7 +879,6 @@ mod tests {
             ("-2.2250738585072014e-308", -f64::MIN_POSITIVE),
             ("5e-324", 5e-324),
             ("1e-400", 0.0),
-            ("1e-23", 1e-23),
             ("0.000000000000000000000000000001", 1e-30),
             ("100000000000000000000000000000000000000001", 1e41),
         ];
@@ -963,14 +886,12 @@ mod tests {
             assert_eq!(parse(input), Ok(Value::NumberText(input.to_string())), "{input}");
             let close = approximate_number(input);
             assert!((close - expected).abs() <= expected.abs() * 1e-13 + 1e-320, "{input}: {close}");
+            assert_eq!(written(&parse(input).unwrap()), input, "written back as it came");
         }
-        let negative_zero = number("-0").unwrap();
-        assert!(negative_zero == 0.0 && negative_zero.is_sign_negative());
-        assert!(number("-0.0e5").unwrap().is_sign_negative());
+        assert!(approximate_number("-0").is_sign_negative());
         for out_of_range in ["1e400", "-1e400", "1.8e308", "1e309", "17976931348623158080e289", "123456789e999999999999999999"] {
             assert_eq!(parse(out_of_range), Err(JsonError::NumberOutOfRange), "{out_of_range}");
         }
-        assert_eq!(number("0e999999999999"), Ok(0.0));
     }
 
     #[test]
@@ -1042,8 +963,8 @@ mod tests {
     #[test]
     fn duplicate_keys_are_kept_in_order() {
         let pairs = parse_object(r#"{"a":1,"b":2,"a":3}"#).unwrap();
-        assert_eq!(pairs, record(&[("a", Value::Number(1.0)), ("b", Value::Number(2.0)), ("a", Value::Number(3.0))]));
-        assert_eq!(pairs.get("a"), Value::Number(1.0));
+        assert_eq!(pairs, record(&[("a", Value::Number(1)), ("b", Value::Number(2)), ("a", Value::Number(3))]));
+        assert_eq!(pairs.get("a"), Value::Number(1));
         assert_eq!(duplicate_key(&pairs), Some("a"));
         assert_eq!(duplicate_key(&parse_object(r#"{"a":1,"b":{"a":2}}"#).unwrap()), None);
     }
@@ -1077,7 +998,7 @@ mod tests {
         body.push('}');
         let pairs = parse_object(&body).unwrap();
         assert_eq!(pairs.len(), 50_000);
-        assert_eq!(pairs[49_999], (String::from("k49999"), Value::Number(49_999.0)));
+        assert_eq!(pairs[49_999], (String::from("k49999"), Value::Number(49_999)));
         assert_eq!(duplicate_key(&pairs), None);
 
         let long = "\"".to_string() + &"ab\\n".repeat(250_000) + "\"";
@@ -1097,43 +1018,23 @@ mod tests {
 
     #[test]
     fn writer_numbers() {
-        let cases: [(f64, &str); 19] = [
-            (0.0, "0"),
-            (-0.0, "-0"),
-            (3600.0, "3600"),
-            (-42.0, "-42"),
-            (1_700_000_000.0, "1700000000"),
-            (9007199254740992.0, "9007199254740992"),
-            (18446744073709549568.0, "18446744073709549568"),
-            (1.5, "1.5"),
-            (-0.5, "-0.5"),
-            (0.1, "0.1"),
-            (0.3, "0.3"),
-            (123.456, "123.456"),
-            (1000.0 / 3.0, "333.3333333333333"),
-            (1e-6, "0.000001"),
-            (1.25e-10, "0.000000000125"),
-            (1e-22, "0.0000000000000000000001"),
-            (f64::NAN, "null"),
-            (f64::INFINITY, "null"),
-            (f64::NEG_INFINITY, "null"),
+        let cases: [(i64, &str); 6] = [
+            (0, "0"),
+            (3600, "3600"),
+            (-42, "-42"),
+            (1_700_000_000, "1700000000"),
+            (i64::MAX, "9223372036854775807"),
+            (i64::MIN, "-9223372036854775808"),
         ];
         for (value, expected) in cases {
-            assert_eq!(number_text(value), expected, "{value:e}");
+            assert_eq!(number_text(value), expected, "{value}");
         }
-        // An f64 the parser never makes (the core makes none): 17 digits, close.
-        for value in [0.1 + 0.2, 1e21, -1.5e300, f64::MIN_POSITIVE, 5e-324, 1e-23] {
-            let text = number_text(value);
-            let read: f64 = text.parse().unwrap();
-            assert!((read - value).abs() <= value.abs() * 1e-13 + 1e-320, "{value:e}: {text}");
-        }
-        assert!(number("-0").unwrap().is_sign_negative());
     }
 
     #[test]
     fn writer_values_and_stream() {
         let value = Value::Record(vec![
-            (String::from("a"), Value::List(vec![Value::Number(1.0), Value::Absent, Value::Other, Value::Bool(true), Value::List(vec![])])),
+            (String::from("a"), Value::List(vec![Value::Number(1), Value::Absent, Value::Other, Value::Bool(true), Value::List(vec![])])),
             (String::from("gone"), Value::Absent),
             (String::from("b"), Value::Record(vec![])),
             (String::from("c\n"), text("d")),
@@ -1148,12 +1049,12 @@ mod tests {
         writer.key("grant_type");
         writer.string("authorization_code");
         writer.key("n");
-        writer.number(2.5);
+        writer.value(&Value::NumberText(String::from("2.5")));
         writer.key("list");
         writer.begin_array();
         writer.null();
         writer.bool(false);
-        writer.value(&Value::List(vec![Value::Number(1.0)]));
+        writer.value(&Value::List(vec![Value::Number(1)]));
         writer.end_array();
         writer.end_object();
         assert_eq!(out, r#"{"grant_type":"authorization_code","n":2.5,"list":[null,false,[1]]}"#);
@@ -1201,19 +1102,11 @@ mod tests {
             prop_oneof![".*", "[\"\\\\/\u{0}-\u{1f}\u{7f}\u{2028}\u{2029}é😀a-z]{0,16}"]
         }
 
-        /// `±m / 10^k`, `m` up to 2^53, `k` up to 22: the decimals kept as an `f64`.
-        fn exact_decimal() -> impl Strategy<Value = f64> {
-            (any::<bool>(), 0u64..=(1 << 53), 0u32..=22).prop_map(|(negative, m, k)| {
-                let magnitude = m as f64 / pow10(k);
-                if negative { -magnitude } else { magnitude }
-            })
-        }
-
-        /// Numbers as the parser makes them: exact ones as `f64`s, any other as its text.
+        /// Numbers as the parser makes them: whole ones within ±2^53 as integers, any other as
+        /// its text.
         fn any_number() -> impl Strategy<Value = Value> {
             prop_oneof![
-                exact_decimal().prop_map(Value::Number),
-                (-(1i64 << 53)..=(1i64 << 53)).prop_map(|n| Value::Number(n as f64)),
+                (-(1i64 << 53)..=(1i64 << 53)).prop_map(Value::Number),
                 "-?(0|[1-9][0-9]{0,24})(\\.[0-9]{1,24})?([eE][+-]?[0-9]{1,3})?".prop_filter_map("in range", |text| parse(&text).ok()),
             ]
         }
@@ -1238,18 +1131,13 @@ mod tests {
             }
 
             #[test]
-            fn exact_numbers_are_written_back_exactly(number in exact_decimal()) {
+            fn whole_numbers_are_written_back_exactly(number in any::<i64>()) {
                 let text = number_text(number);
-                prop_assert_eq!(super::number(&text).map(f64::to_bits), Ok(number.to_bits()), "{}", text);
-                // `JSON.parse` (correctly rounded, as std is) reads the same number.
-                prop_assert_eq!(text.parse::<f64>().map(f64::to_bits), Ok(number.to_bits()), "{}", text);
-            }
-
-            #[test]
-            fn other_f64s_are_written_close(number in any::<f64>().prop_filter("finite", |n| n.is_finite() && n.abs() < 1e308)) {
-                let text = number_text(number);
-                let read: f64 = text.parse().unwrap();
-                prop_assert!((read - number).abs() <= number.abs() * 1e-13 + 1e-320, "{} {}", number, text);
+                // `JSON.parse` (correctly rounded, as std is) reads the nearest `f64`.
+                prop_assert_eq!(text.parse::<f64>().map(f64::to_bits), Ok((number as f64).to_bits()), "{}", text);
+                if number.unsigned_abs() <= 1 << 53 {
+                    prop_assert_eq!(super::number(&text), Ok(number), "{}", text);
+                }
             }
 
             #[test]
@@ -1271,7 +1159,7 @@ mod tests {
                         let back: f64 = written(&value).parse().unwrap();
                         prop_assert_eq!(back.to_bits(), expected.to_bits(), "{}", text);
                         match value {
-                            Value::Number(number) => prop_assert_eq!(number.to_bits(), expected.to_bits(), "{}", text),
+                            Value::Number(number) => prop_assert_eq!((number as f64).to_bits(), expected.to_bits(), "{}", text),
                             Value::NumberText(kept) => {
                                 prop_assert_eq!(&kept, &text);
                                 let close = approximate_number(&kept);

@@ -155,7 +155,7 @@ pub fn call(call: &str) -> String {
     // No whole index in `u32`'s range: no function, whatever the arguments (`run` refuses the
     // indexes past its last).
     let (index, args) = match list.split_first() {
-        Some((Value::Number(index), args)) if f64::from(*index as u32) == *index => (*index as u32, args),
+        Some((Value::Number(index), args)) => (u32::try_from(*index).unwrap_or(u32::MAX), args),
         _ => (u32::MAX, &list[..]),
     };
     answer(run(index, args))

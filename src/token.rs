@@ -175,7 +175,7 @@ mod tests {
         let response = record(&[
             ("access_token", text("2YotnFZFEjr1zCsicMWpAA")),
             ("token_type", text("Bearer")),
-            ("expires_in", Value::Number(3600.0)),
+            ("expires_in", Value::Number(3600)),
             ("refresh_token", text("tGzv3JOkF0XG5Qx2TlKWIA")),
             ("scope", text("openid profile")),
             ("id_token", text("a.b.c")),
@@ -207,8 +207,8 @@ mod tests {
             record(&[("token_type", text("Bearer"))]),
             record(&[("access_token", text("a"))]),
             record(&[("access_token", text("")), ("token_type", text("Bearer"))]),
-            record(&[("access_token", text("a")), ("token_type", text("Bearer")), ("expires_in", Value::Number(-5.0))]),
-            record(&[("access_token", Value::Number(1.0)), ("token_type", text("Bearer"))]),
+            record(&[("access_token", text("a")), ("token_type", text("Bearer")), ("expires_in", Value::Number(-5))]),
+            record(&[("access_token", Value::Number(1)), ("token_type", text("Bearer"))]),
         ] {
             assert_eq!(token_set_from_response(&response, 0.0, None).unwrap_err().code(), ErrorCode::TokenError);
         }
@@ -231,7 +231,7 @@ mod tests {
         let stored = record(&[
             ("accessToken", text("a")),
             ("tokenType", text("Bearer")),
-            ("expiresAt", Value::Number(5.0)),
+            ("expiresAt", Value::Number(5)),
             ("refreshToken", text("r")),
         ]);
         let tokens = TokenSet::from_contract_fields(&stored).unwrap();

@@ -64,11 +64,11 @@ impl EventFields {
         self.0.get_mut(index).map_or(Value::Absent, |value| core::mem::replace(value, Value::Absent))
     }
 
-    /// An id, a count or a status: 0 when not a number in `u32`'s range (fractions dropped).
+    /// An id, a count or a status: 0 when not a whole number in `u32`'s range.
     #[inline(never)]
     fn id(&self, index: usize) -> u32 {
         match self.at(index) {
-            Value::Number(n) if *n >= 0.0 && *n <= u32::MAX as f64 => *n as u32,
+            Value::Number(n) => u32::try_from(*n).unwrap_or(0),
             _ => 0,
         }
     }
@@ -105,8 +105,8 @@ impl EventFields {
         let mut screen = [0.0; 4];
         if let Value::List(items) = self.at(index) {
             for (slot, item) in screen.iter_mut().zip(items) {
-                if let Value::Number(n) = item {
-                    *slot = *n;
+                if let Some(n) = item.as_f64() {
+                    *slot = n;
                 }
             }
         }
@@ -121,7 +121,8 @@ impl EventFields {
 pub fn decode_event<H: Handler>(json: &str, handler: &mut H) -> bool {
     let Ok(Value::List(items)) = crate::json::parse(json) else { return false };
     let kind = match items.first() {
-        Some(Value::Number(kind)) if *kind >= 0.0 => *kind as u32,
+        // Past `u32` (or negative): a kind this core does not know.
+        Some(Value::Number(kind)) => u32::try_from(*kind).unwrap_or(u32::MAX),
         _ => return true,
     };
     // The fields are read where they are, after the kind: index 1 is the first.
@@ -130,7 +131,7 @@ pub fn decode_event<H: Handler>(json: &str, handler: &mut H) -> bool {
         0 => handler.on_new_connect(f.id(1), f.id(2), &f.json(3)),
         1 => {
             let what = match f.at(3) {
-                Value::Number(op) => match *op as u32 {
+                Value::Number(op) => match *op {
                     0 => Call::Popup(PopupOptions {
                         screen: f.screen(4),
                         aborted: f.flag(5),
@@ -211,8 +212,9 @@ pub fn encode_event(event: &Event) -> String {
     let id = |w: &mut JsonWriter<'_>, id: u32| w.integer(u64::from(id));
     let screen = |w: &mut JsonWriter<'_>, screen: &[f64; 4]| {
         w.begin_array();
+        // Native only: `Display` writes an `f64` as the shortest text that reads back as it.
         for n in screen {
-            w.number(*n);
+            w.raw(&alloc::format!("{n}"));
         }
         w.end_array();
     };
@@ -736,7 +738,7 @@ mod tests {
         let s = String::from;
         let events = vec![
             Event::NewConnect { call: 1, connection: 2, config: s(r#"{"kind":"oidc","n":1.5}"#) },
-            Event::Call { call: 1, connection: 2, what: Call::Popup(PopupOptions { window: Some(false), aborted: true, timeout_ms: Value::Number(5.0), screen: [1.0, -2.0, 3.5, 0.0] }) },
+            Event::Call { call: 1, connection: 2, what: Call::Popup(PopupOptions { window: Some(false), aborted: true, timeout_ms: Value::Number(5), screen: [1.0, -2.0, 3.5, 0.0] }) },
             Event::Call { call: 1, connection: 2, what: Call::Popup(PopupOptions::default()) },
             Event::Call { call: 1, connection: 2, what: Call::Redirect { return_to: Value::Text(s("/x")) } },
             Event::Call { call: 1, connection: 2, what: Call::Redirect { return_to: Value::Absent } },
@@ -824,7 +826,7 @@ mod tests {
         let expected = [
             r#"NewConnect { call: 1, connection: 2, config: "{\"kind\":\"oidc\",\"n\":1.5}" }"#,
             r#"NewConnect { call: 1, connection: 2, config: "null" }"#,
-            r#"Call { call: 1, connection: 2, what: Popup(PopupOptions { window: Some(false), aborted: true, timeout_ms: Number(5.0), screen: [1.0, 2.0, 3.5, 0.0] }) }"#,
+            r#"Call { call: 1, connection: 2, what: Popup(PopupOptions { window: Some(false), aborted: true, timeout_ms: Number(5), screen: [1.0, 2.0, 3.5, 0.0] }) }"#,
             r#"Call { call: 1, connection: 2, what: Popup(PopupOptions { window: None, aborted: false, timeout_ms: Absent, screen: [0.0, 0.0, 0.0, 0.0] }) }"#,
             r#"Call { call: 1, connection: 2, what: Popup(PopupOptions { window: Some(true), aborted: false, timeout_ms: Other, screen: [0.0, 0.0, 0.0, 0.0] }) }"#,
             r#"Call { call: 1, connection: 2, what: Redirect { return_to: Text("/x") } }"#,
@@ -848,7 +850,8 @@ mod tests {
             r#"Http { request: 5, answer: Failed }"#,
             r#"StorageEntries { read: 6, entries: [("a", "b"), ("h", "i")] }"#,
             r#"LockGranted { lock: 7 }"#,
-            r#"TimerFired { timer: 8 }"#,
+            // Not a whole number: no id (the runner sends none such).
+            r#"TimerFired { timer: 0 }"#,
             r#"WindowMessage { origin: "o", data: Some("{}") }"#,
             r#"WindowMessage { origin: "", data: None }"#,
             r#"ChannelMessage { data: Some("d") }"#,

@@ -267,7 +267,7 @@ fn a_second_popup_while_one_is_in_flight_rejects_busy_and_opens_nothing() {
 #[test]
 fn timeout_rejects_timeout_and_closes_the_window() {
     let (mut sim, _server, conn) = setup(&oauth2_token_config(""));
-    let call = sim.popup_with(conn, oauth_connect::effect::PopupOptions { timeout_ms: Value::Number(5_000.0), ..Default::default() });
+    let call = sim.popup_with(conn, oauth_connect::effect::PopupOptions { timeout_ms: Value::Number(5_000), ..Default::default() });
     sim.provider_page_seen();
     sim.advance(4_500.0);
     assert_eq!(sim.settle_count(call), 0);
@@ -290,7 +290,7 @@ fn the_config_timeout_applies_when_popup_gives_none() {
 #[test]
 fn a_timeout_that_is_not_a_positive_number_is_invalid_config_and_opens_nothing() {
     let (mut sim, _server, conn) = setup(&oauth2_token_config(""));
-    for bad in [Value::Number(0.0), Value::Number(-5.0), Value::Text("10".into())] {
+    for bad in [Value::Number(0), Value::Number(-5), Value::Text("10".into())] {
         let call = sim.popup_with(conn, oauth_connect::effect::PopupOptions { timeout_ms: bad, ..Default::default() });
         assert_eq!(sim.code(call), ErrorCode::InvalidConfig);
     }

@@ -150,7 +150,7 @@ fn a_popup_in_front_when_closed_reads_as_a_cut_not_a_close() {
 fn a_severed_flow_ends_with_timeout_when_nothing_comes() {
     let (mut sim, _server, conn) = oauth2();
     sim.coop.push(String::from(AS));
-    let call = sim.popup_with(conn, PopupOptions { timeout_ms: Value::Number(10_000.0), ..Default::default() });
+    let call = sim.popup_with(conn, PopupOptions { timeout_ms: Value::Number(10_000), ..Default::default() });
     sim.advance(10_000.0);
     assert_eq!(sim.code(call), ErrorCode::Timeout);
     assert!(!sim.conn_events(conn).contains(&"exit"));
@@ -239,7 +239,7 @@ fn within_one_tab_concurrent_calls_share_one_refresh_and_the_rotated_token_works
 #[test]
 fn a_message_after_the_timeout_is_ignored_and_nothing_settles_twice() {
     let (mut sim, server, conn) = oauth2();
-    let call = sim.popup_with(conn, PopupOptions { timeout_ms: Value::Number(5_000.0), ..Default::default() });
+    let call = sim.popup_with(conn, PopupOptions { timeout_ms: Value::Number(5_000), ..Default::default() });
     sim.provider_page_seen();
     let popup = sim.last_popup(conn.page);
     let url = sim.popups[popup].location.clone();

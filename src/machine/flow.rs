@@ -89,9 +89,9 @@ pub(crate) fn aborted() -> ConnectError {
 }
 
 fn timeout_option(value: &Value, default: u32) -> Result<u32> {
-    match value {
-        Value::Absent => Ok(default),
-        Value::Number(ms) if *ms >= 1.0 && *ms <= 2_147_483_647.0 => Ok(*ms as u32),
+    match (value, value.as_f64()) {
+        (Value::Absent, _) => Ok(default),
+        (_, Some(ms)) if (1.0..=2_147_483_647.0).contains(&ms) => Ok(ms as u32),
         _ => Err(ConnectError::new(ErrorCode::InvalidConfig, "timeoutMs must be a positive number of milliseconds")),
     }
 }
@@ -293,7 +293,7 @@ impl Tab {
             put(&mut w, "nonce", nonce);
         }
         w.key("createdAt");
-        w.number(self.now_ms);
+        w.integer(self.now_ms as u64);
         if let Some(return_to) = &j.return_to {
             put(&mut w, "returnTo", return_to);
         }

@@ -502,7 +502,7 @@ impl Tab {
             } else if key.starts_with(TRANSACTION_PREFIX) {
                 match crate::json::parse(&value) {
                     Ok(Value::Record(record)) => match crate::fields::Fields::field(&record, "createdAt") {
-                        Some(Value::Number(created)) => Some(*created),
+                        Some(Value::Number(created)) => Some(*created as f64),
                         _ => None,
                     },
                     _ => None,

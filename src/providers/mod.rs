@@ -65,7 +65,8 @@ pub fn token_set_record(tokens: &TokenSet, with_refresh_token: bool) -> Value {
     put_text(&mut record, "accessToken", tokens.access_token.expose());
     put_text(&mut record, "tokenType", &tokens.token_type);
     if let Some(expires_at) = tokens.expires_at_ms {
-        put(&mut record, "expiresAt", Value::Number(libm_floor(expires_at)));
+        // Whole milliseconds (`as` saturates: a hostile `expires_in` makes no larger number).
+        put(&mut record, "expiresAt", Value::Number(expires_at as i64));
     }
     if let (Some(refresh_token), true) = (&tokens.refresh_token, with_refresh_token) {
         put_text(&mut record, "refreshToken", refresh_token.expose());
@@ -77,16 +78,6 @@ pub fn token_set_record(tokens: &TokenSet, with_refresh_token: bool) -> Value {
         put_text(&mut record, "idToken", id_token.expose());
     }
     Value::Record(record)
-}
-
-/// `floor` without std's float intrinsics (epoch milliseconds fit an i64 exactly).
-fn libm_floor(value: f64) -> f64 {
-    let truncated = value as i64 as f64;
-    if truncated > value {
-        truncated - 1.0
-    } else {
-        truncated
-    }
 }
 
 /// What one flow made in the browser before anything else: `state`, the PKCE verifier and, for
