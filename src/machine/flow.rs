@@ -280,7 +280,7 @@ impl Tab {
 
     /// The redirect job read the stored transactions: drop the stale ones, store its own, go.
     pub(crate) fn transactions_read(&mut self, job: Id, entries: alloc::vec::Vec<(String, String)>) {
-        self.prune(Area::Session, entries);
+        self.prune(Area::Session, &entries);
         let Some(index) = self.job_index(job) else { return };
         let j = &self.jobs[index];
         let Some(connection) = j.connection.and_then(|id| self.connection(id)) else { return };
