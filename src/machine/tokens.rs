@@ -269,16 +269,18 @@ impl Tab {
     pub(crate) fn require_reconnect(&mut self, connection: Id) {
         let Some((c, index)) = self.connection_slot(connection) else { return };
         let provider = c.config.kind();
-        self.reconnect_slot(index);
+        self.forget_tokens(index, true);
         self.emit(Listener::Connection(connection), provider, "reconnect_required", None, Some(ErrorCode::ReconnectRequired));
     }
 
-    fn reconnect_slot(&mut self, index: usize) {
+    /// The slot holds no tokens now (`reconnect`: the app must connect again), here, in
+    /// `sessionStorage`, and in the other tabs.
+    fn forget_tokens(&mut self, index: usize, reconnect: bool) {
         let slot = &mut self.slots[index];
-        slot.reconnect_required = true;
+        slot.reconnect_required = reconnect;
         slot.tokens = None;
         self.persist(index);
-        self.share(index, true);
+        self.share(index, reconnect);
     }
 
     /// `disconnect()`: end a flow and a refresh in flight and forget the connection in every tab.
@@ -292,13 +294,10 @@ impl Tab {
             connection.status = super::Status::Idle;
         }
         let slot = &mut self.slots[index];
-        slot.reconnect_required = false;
-        slot.tokens = None;
         slot.subject = None;
         let name = key(FINGERPRINT_PREFIX, &slot.key);
         self.effects.push(Effect::RemoveStorage { area: Area::Local, key: name });
-        self.persist(index);
-        self.share(index, false);
+        self.forget_tokens(index, false);
     }
 
     /// A message on the channel: a relayed callback, or tokens of another tab.
@@ -660,7 +659,7 @@ impl Tab {
                 if let Some(provider) = error.provider() {
                     reconnect = reconnect.with_provider(provider.clone());
                 }
-                self.reconnect_slot(index);
+                self.forget_tokens(index, true);
                 self.finish_refresh(index, Err(reconnect));
             }
             Err(error) if token::is_retryable(&error) && !timed_out && refresh.attempt < token::REFRESH_RETRY_DELAYS_MS.len() => {
