@@ -257,7 +257,7 @@ impl Tab {
         for index in 0..self.connections.len() {
             let connection = &self.connections[index];
             let (id, reported) = (connection.id, connection.reported);
-            let now = self.connect_status(id);
+            let now = self.status_of(connection);
             if now != reported {
                 let connection = &mut self.connections[index];
                 connection.reported = now;
@@ -275,7 +275,12 @@ impl Tab {
 
     /// `connect.status`, as the button reads it.
     pub(crate) fn connect_status(&self, connection: Id) -> ConnectStatus {
-        let Some(connection) = self.connection(connection) else { return ConnectStatus::Idle };
+        self.connection(connection).map_or(ConnectStatus::Idle, |connection| self.status_of(connection))
+    }
+
+    /// [`Tab::connect_status`] of a connection at hand (the runner's ids are unique): no
+    /// second search for it where the caller holds it already.
+    fn status_of(&self, connection: &Connection) -> ConnectStatus {
         if connection.busy {
             return ConnectStatus::Connecting;
         }
@@ -434,7 +439,7 @@ impl Tab {
                 // Another Connect of the same provider may hold tokens already: what the app
                 // reads at once, not a change to report.
                 let index = self.connections.len() - 1;
-                self.connections[index].reported = self.connect_status(id);
+                self.connections[index].reported = self.status_of(&self.connections[index]);
                 self.resolve_null(call);
             }
             Err(error) => self.reject(call, error),
