@@ -83,7 +83,7 @@ pub fn build_authorize_url_str(endpoint: &str, params: &[(&str, &str)]) -> Resul
 
 /// Owned pairs, borrowed.
 #[inline(never)]
-fn borrow_pairs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn borrow_pairs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
     let mut borrowed = Vec::with_capacity(pairs.len());
     for (name, value) in pairs {
         borrowed.push((name.as_str(), value.as_str()));

@@ -4,11 +4,10 @@
 //! arguments as JSON and their answer as `{"ok": value}` or `{"error": [code, message, ...]}`: how they cross
 //! the wasm boundary with one string each way.
 
-use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::authorize::{build_authorize_url_str, quote_name};
+use crate::authorize::{borrow_pairs, build_authorize_url_str, quote_name};
 use crate::callback::{parse_callback, CallbackExpectation, ResponseMode};
 use crate::error::{ConnectError, ErrorCode, Result};
 use crate::fields::{Fields, Value};
@@ -33,9 +32,10 @@ fn required_string<'a>(value: &'a Value, name: &str) -> Result<&'a str> {
     }
 }
 
-/// A `Record<string, string | string[]>` as ordered pairs borrowed from `value`; a list is
-/// joined with spaces (the one copy made before the URL itself).
-fn param_record<'a>(value: &'a Value, name: &str) -> Result<Vec<(&'a str, Cow<'a, str>)>> {
+/// A `Record<string, string | string[]>` as ordered pairs of text; a list is joined with
+/// spaces. Owned copies: pairs of `String` are a type the flows use already, where borrowed
+/// texts next to joined ones were a `Cow` with drop glue of its own.
+fn param_record(value: &Value, name: &str) -> Result<Vec<(String, String)>> {
     let record = match value {
         Value::Absent | Value::Other => return Ok(Vec::new()),
         Value::Record(record) => record,
@@ -45,7 +45,7 @@ fn param_record<'a>(value: &'a Value, name: &str) -> Result<Vec<(&'a str, Cow<'a
     let mut params = Vec::with_capacity(record.len());
     for (key, value) in record {
         let param = match value {
-            Value::Text(text) => Cow::Borrowed(text.as_str()),
+            Value::Text(text) => text.clone(),
             Value::List(items) => {
                 let mut joined = String::new();
                 for (index, item) in items.iter().enumerate() {
@@ -55,11 +55,11 @@ fn param_record<'a>(value: &'a Value, name: &str) -> Result<Vec<(&'a str, Cow<'a
                     }
                     joined.push_str(text);
                 }
-                Cow::Owned(joined)
+                joined
             }
             _ => return Err(not_string(key)),
         };
-        params.push((key.as_str(), param));
+        params.push((key.clone(), param));
     }
     Ok(params)
 }
@@ -132,12 +132,7 @@ fn run(index: u32, args: &[Value]) -> Result<Value> {
         4 => {
             let endpoint = required_string(arg(0), "endpoint")?;
             let params = param_record(arg(1), "params")?;
-            // A push loop: a `collect` is a specialized copier of its own.
-            let mut pairs = Vec::with_capacity(params.len());
-            for (name, value) in &params {
-                pairs.push((*name, value.as_ref()));
-            }
-            build_authorize_url_str(endpoint, &pairs).map(Value::Text)
+            build_authorize_url_str(endpoint, &borrow_pairs(&params)).map(Value::Text)
         }
         5 => parse(args),
         6 => widget_identity(args),
