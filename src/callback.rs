@@ -10,7 +10,7 @@ use core::fmt;
 
 use crate::authorize::{first_repeated_name, quote_name};
 use crate::encoding::form_parse;
-use crate::error::{refused_by, ConnectError, ErrorCode, ProviderError, Result};
+use crate::error::{refused_by, ConnectError, ErrorCode, Result};
 use crate::state::constant_time_eq;
 use crate::url::query_and_fragment;
 
@@ -181,8 +181,7 @@ pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'
 /// `authorization_error` with the provider's fields. The `error` code is quoted in the message
 /// only when it keeps to the RFC's character set, so a crafted value cannot write prose.
 pub(crate) fn authorization_error(error: &str, description: Option<&str>, uri: Option<&str>) -> ConnectError {
-    let provider = ProviderError { error: String::from(error), error_description: description.map(String::from), error_uri: uri.map(String::from) };
-    refused_by(ErrorCode::AuthorizationError, "the authorization server refused the request", Some(provider))
+    refused_by(ErrorCode::AuthorizationError, "the authorization server refused the request", Some(error), description, uri)
 }
 
 #[cfg(test)]

@@ -172,17 +172,18 @@ impl ConnectError {
 
 /// A refusal by the authorization server (`authorization_error`, `token_error`): `message`, then
 /// the provider's `error` code when it keeps to RFC 6749's character set and is short, so a
-/// crafted value cannot write prose; the provider's fields are attached as they are.
+/// crafted value cannot write prose; the provider's fields (none without an `error`) are attached
+/// as they are. Taken borrowed and copied here once, for both callers.
 #[inline(never)]
-pub(crate) fn refused_by(code: ErrorCode, message: &'static str, provider: Option<ProviderError>) -> ConnectError {
+pub(crate) fn refused_by(code: ErrorCode, message: &'static str, error: Option<&str>, description: Option<&str>, uri: Option<&str>) -> ConnectError {
     let mut text = alloc::string::String::from(message);
-    match provider {
-        Some(provider) => {
-            let quoted = &provider.error;
+    match error {
+        Some(quoted) => {
             if !quoted.is_empty() && quoted.len() <= 64 && quoted.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\') {
                 text.push_str(": ");
                 text.push_str(quoted);
             }
+            let provider = ProviderError { error: quoted.into(), error_description: description.map(Into::into), error_uri: uri.map(Into::into) };
             ConnectError::with_message(code, text).with_provider(provider)
         }
         None => ConnectError::with_message(code, text),

@@ -10,7 +10,7 @@ use alloc::string::String;
 
 use crate::callback::AuthorizationCode;
 use crate::encoding::form_serialize_str;
-use crate::error::{refused_by, ConnectError, ErrorCode, ProviderError, Result};
+use crate::error::{refused_by, ConnectError, ErrorCode, Result};
 use crate::fields::{Fields, Reader, Record, Value};
 use crate::pkce::PkceVerifier;
 use crate::secret::Secret;
@@ -107,15 +107,12 @@ pub fn token_set_from_response(fields: &Record, now_ms: f64, previous_refresh_to
 /// An error response (§5.2), or any other failure of the token endpoint, as `token_error`
 /// with what the server said. `fields` is `None` when the body was not a JSON object.
 pub fn token_error(status: u16, fields: Option<&Record>) -> ConnectError {
-    let provider = fields.and_then(|fields| {
-        // What is not a string is left out: the refusal stands either way.
-        let text = |name| match fields.field(name) {
-            Some(Value::Text(text)) => Some(text.clone()),
-            _ => None,
-        };
-        Some(ProviderError { error: text("error")?, error_description: text("error_description"), error_uri: text("error_uri") })
-    });
-    refused_by(ErrorCode::TokenError, "the token endpoint refused the request", provider).with_status(status)
+    // What is not a string is left out: the refusal stands either way.
+    let text = |name| match fields.and_then(|fields| fields.field(name)) {
+        Some(Value::Text(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    refused_by(ErrorCode::TokenError, "the token endpoint refused the request", text("error"), text("error_description"), text("error_uri")).with_status(status)
 }
 
 /// Whether a failed refresh can be tried again: the network failed or the server had a
