@@ -89,6 +89,14 @@ impl Reader<'_> {
         self.take(value)
     }
 
+    /// A URL field that must be there ([`UrlField::Required`], [`UrlField::RequiredBackend`]);
+    /// empty when absent or refused (the problem is kept). One call where each field had its
+    /// own `unwrap_or_default`.
+    #[inline(never)]
+    pub(crate) fn required_url(&mut self, name: &'static str, kind: UrlField) -> String {
+        self.url(name, kind).unwrap_or_default()
+    }
+
     /// [`scope_field`].
     #[inline(never)]
     pub fn scope(&mut self) -> Vec<String> {

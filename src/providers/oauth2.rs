@@ -48,7 +48,7 @@ pub fn parse(fields: &Record) -> Result<OAuth2Config> {
 
 /// The fields of `kind: "oauth2"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> OAuth2Config {
-    let authorization_endpoint = read.url("authorizationEndpoint", UrlField::Required).unwrap_or_default();
+    let authorization_endpoint = read.required_url("authorizationEndpoint", UrlField::Required);
     let token_endpoint = read.url("tokenEndpoint", UrlField::Optional);
     let exchange_endpoint = read.url("exchangeEndpoint", UrlField::Backend);
     let code_handling = match (token_endpoint, exchange_endpoint) {
@@ -72,7 +72,7 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> OAuth2Config {
         authorization_endpoint,
         code_handling,
         client_id: read.req("clientId"),
-        redirect_uri: read.url("redirectUri", UrlField::Required).unwrap_or_default(),
+        redirect_uri: read.required_url("redirectUri", UrlField::Required),
         scope: read.scope(),
         extra_params: read.extra_params(),
         response_mode,

@@ -35,7 +35,7 @@ pub fn parse(fields: &Record) -> Result<OidcConfig> {
 
 /// The fields of `kind: "oidc"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> OidcConfig {
-    let issuer = read.url("issuer", UrlField::Required).unwrap_or_default();
+    let issuer = read.required_url("issuer", UrlField::Required);
     if crate::encoding::has_byte(&issuer, b'?') {
         read.invalid("issuer must not have a ?query");
     }
@@ -46,7 +46,7 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> OidcConfig {
         with_openid.append(&mut scope);
         scope = with_openid;
     }
-    OidcConfig { issuer, client_id: read.req("clientId"), redirect_uri: read.url("redirectUri", UrlField::Required).unwrap_or_default(), scope, extra_params: read.extra_params() }
+    OidcConfig { issuer, client_id: read.req("clientId"), redirect_uri: read.required_url("redirectUri", UrlField::Required), scope, extra_params: read.extra_params() }
 }
 
 pub fn prepare(config: &OidcConfig, memory: &Memory, pending: &Pending) -> Result<Step<Prepared, ()>> {

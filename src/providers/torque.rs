@@ -33,9 +33,9 @@ pub fn parse(fields: &Record) -> Result<TorqueConfig> {
 /// The fields of `kind: "torque"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> TorqueConfig {
     TorqueConfig {
-        session_endpoint: read.url("sessionEndpoint", UrlField::RequiredBackend).unwrap_or_default(),
-        exchange_endpoint: read.url("exchangeEndpoint", UrlField::RequiredBackend).unwrap_or_default(),
-        redirect_uri: read.url("redirectUri", UrlField::Required).unwrap_or_default(),
+        session_endpoint: read.required_url("sessionEndpoint", UrlField::RequiredBackend),
+        exchange_endpoint: read.required_url("exchangeEndpoint", UrlField::RequiredBackend),
+        redirect_uri: read.required_url("redirectUri", UrlField::Required),
         external_user_id: read.opt("externalUserId"),
         scope: read.scope(),
     }

@@ -52,7 +52,7 @@ pub(crate) fn read_config(read: &mut Reader<'_>) -> TurnqeyConfig {
         platform: read.req("platform"),
         identity: read.req("identity"),
         collection: read.opt("collection").filter(|collection| !collection.is_empty()),
-        checksum_endpoint: read.url("checksumEndpoint", UrlField::RequiredBackend).unwrap_or_default(),
+        checksum_endpoint: read.required_url("checksumEndpoint", UrlField::RequiredBackend),
     }
 }
 
