@@ -36,11 +36,11 @@ pub fn parse(fields: &Record) -> Result<TurnqeyConfig> {
 /// The fields of `kind: "turnqey"`, in the order they are checked.
 pub(crate) fn read_config(read: &mut Reader<'_>) -> TurnqeyConfig {
     // One of Turnqey's two servers by name, or any other by its URL.
-    let environment = read.opt("environment");
-    let authorize_url = match (environment.as_deref(), read.url("authorizeUrl", UrlField::Optional)) {
+    // Borrowed: only compared, never kept.
+    let environment = read.str("environment");
+    let authorize_url = match (environment, read.url("authorizeUrl", UrlField::Optional)) {
         (None, Some(url)) => url,
-        (Some("production"), None) => String::from(TURNQEY_PRODUCTION),
-        (Some("sandbox"), None) => String::from(TURNQEY_SANDBOX),
+        (Some(name @ ("production" | "sandbox")), None) => String::from(if name == "sandbox" { TURNQEY_SANDBOX } else { TURNQEY_PRODUCTION }),
         _ => {
             read.invalid("give environment (\"production\" or \"sandbox\") or authorizeUrl");
             String::new()
