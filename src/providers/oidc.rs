@@ -58,19 +58,18 @@ pub fn prepare(config: &OidcConfig, memory: &Memory, pending: &Pending) -> Resul
 
 pub fn prepare_answered(config: &OidcConfig, memory: &mut Memory, pending: &Pending, response: Response) -> Result<Prepared> {
     let endpoints = remember_endpoints(config, memory, response)?;
-    url(config, &endpoints, pending)
+    url(config, endpoints, pending)
 }
 
-/// Read the discovery document and keep its endpoints for the connection's next flows.
-pub fn remember_endpoints(config: &OidcConfig, memory: &mut Memory, response: Response) -> Result<Endpoints> {
+/// Read the discovery document and keep its endpoints for the connection's next flows; they
+/// are handed back borrowed from `memory`, not as a copy.
+pub fn remember_endpoints<'m>(config: &OidcConfig, memory: &'m mut Memory, response: Response) -> Result<&'m Endpoints> {
     let document = match (response.ok(), response.object()) {
         (true, Some(document)) => document,
         _ => return Err(ConnectError::new(ErrorCode::InvalidConfig, "the discovery document could not be read").with_status(response.status)),
     };
     let (authorization, token, iss_required) = discovery_endpoints(document, &config.issuer)?;
-    let endpoints = Endpoints { authorization, token: Some(token), iss_required };
-    memory.endpoints = Some(endpoints.clone());
-    Ok(endpoints)
+    Ok(memory.endpoints.insert(Endpoints { authorization, token: Some(token), iss_required }))
 }
 
 fn url(config: &OidcConfig, endpoints: &Endpoints, pending: &Pending) -> Result<Prepared> {
