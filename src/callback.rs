@@ -58,11 +58,10 @@ impl fmt::Debug for AuthorizationCode {
     }
 }
 
-/// A callback that passed every check of [`parse_callback`].
+/// A callback that passed every check of [`parse_callback`]. `state` and `iss` are read from
+/// the parameters when asked for, not copied out of them for every callback.
 pub struct Callback {
     code: AuthorizationCode,
-    state: String,
-    iss: Option<String>,
     params: Vec<(String, String)>,
 }
 
@@ -72,12 +71,12 @@ impl Callback {
     }
 
     pub fn state(&self) -> &str {
-        &self.state
+        param(&self.params, "state").unwrap_or("")
     }
 
     /// The `iss` parameter, checked against the expected issuer when one was given.
     pub fn iss(&self) -> Option<&str> {
-        self.iss.as_deref()
+        param(&self.params, "iss")
     }
 
     /// Every parameter of the callback in order, `code` included.
@@ -87,7 +86,13 @@ impl Callback {
 
     /// Split into the code and the rest.
     pub fn into_parts(self) -> (AuthorizationCode, String, Option<String>, Vec<(String, String)>) {
-        (self.code, self.state, self.iss, self.params)
+        let (state, iss) = (String::from(self.state()), self.iss().map(String::from));
+        (self.code, state, iss, self.params)
+    }
+
+    /// Split into the code and the parameters (which hold `state` and `iss`).
+    pub fn into_code_and_params(self) -> (AuthorizationCode, Vec<(String, String)>) {
+        (self.code, self.params)
     }
 }
 
@@ -128,9 +133,7 @@ pub fn parse_callback(url: &str, expect: &CallbackExpectation<'_>) -> Result<Cal
             "the callback holds a token: not a code response",
         ));
     }
-    let state = String::from(get("state").unwrap_or(""));
-    let iss = get("iss").map(String::from);
-    Ok(Callback { code: AuthorizationCode(code), state, iss, params })
+    Ok(Callback { code: AuthorizationCode(code), params })
 }
 
 /// Checks 1 to 5 of [`parse_callback`], for every kind of response (also those without a code,
@@ -210,6 +213,8 @@ mod tests {
         assert_eq!(callback.params().len(), 4);
         assert_eq!(callback.params()[3], ("app".into(), "1".into()));
         assert!(!format!("{callback:?}").contains("SplxlOBeZQQYbYS6WxSbIA"));
+        let (code, state, iss, params) = callback.into_parts();
+        assert_eq!((code.secret(), state.as_str(), iss.as_deref(), params.len()), ("SplxlOBeZQQYbYS6WxSbIA", STATE, Some("https://server.example.com"), 4));
     }
 
     #[test]

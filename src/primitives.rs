@@ -93,14 +93,14 @@ fn parse(args: &[Value]) -> Result<Value> {
         _ => return Err(invalid("expect.responseMode must be \"query\" or \"fragment\"")),
     };
     let expectation = CallbackExpectation { state, issuer, iss_required: false, response_mode };
-    let (code, state, iss, params) = parse_callback(url, &expectation)?.into_parts();
+    let callback = parse_callback(url, &expectation)?;
     let mut result = Record::new();
-    put(&mut result, "code", Value::Text(code.into_secret()));
-    put(&mut result, "state", Value::Text(state));
-    if let Some(iss) = iss {
-        put(&mut result, "iss", Value::Text(iss));
+    put_text(&mut result, "code", callback.code().secret());
+    put_text(&mut result, "state", callback.state());
+    if let Some(iss) = callback.iss() {
+        put_text(&mut result, "iss", iss);
     }
-    put(&mut result, "params", crate::providers::params_record(&params));
+    put(&mut result, "params", crate::providers::params_record(callback.params()));
     Ok(Value::Record(result))
 }
 

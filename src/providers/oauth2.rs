@@ -120,7 +120,7 @@ pub fn complete(config: &OAuth2Config, flow: &Flow<'_>, url: &str) -> Result<Ste
         CodeHandling::TokenEndpoint(_) => complete_with_token_endpoint(flow, url),
         CodeHandling::ExchangeEndpoint(endpoint) => complete_with_backend(flow, url, endpoint, true),
         CodeHandling::ReturnCode => {
-            let (code, _state, _iss, params) = parse_callback(url, &flow.expectation())?.into_parts();
+            let (code, params) = parse_callback(url, &flow.expectation())?.into_code_and_params();
             let mut completed = Completed::default();
             put(&mut completed.result, "code", Value::Text(code.into_secret()));
             put_text(&mut completed.result, "codeVerifier", flow.pending.verifier.secret());
@@ -132,7 +132,7 @@ pub fn complete(config: &OAuth2Config, flow: &Flow<'_>, url: &str) -> Result<Ste
 
 /// The callback's code, and the result so far: its parameters less the code, which is redeemed.
 fn redeemable(flow: &Flow<'_>, url: &str) -> Result<(crate::callback::AuthorizationCode, Completed)> {
-    let (code, _state, _iss, params) = parse_callback(url, &flow.expectation())?.into_parts();
+    let (code, params) = parse_callback(url, &flow.expectation())?.into_code_and_params();
     let mut completed = Completed::default();
     put(&mut completed.result, "params", super::params_record_except(&params, "code"));
     Ok((code, completed))
