@@ -165,10 +165,10 @@ pub fn callback_state(url: &str) -> Option<String> {
     let (query, fragment) = crate::url::query_and_fragment(url)?;
     let mut has_response = false;
     let mut state = None;
-    // By reference: an array by value brings an iterator of its own.
-    for component in [query, fragment].iter().flatten() {
+    // By reference: an array by value brings an iterator of its own (and `flatten` another).
+    for &component in &[query, fragment] {
         // Only names are decoded, and the first state's value.
-        let mut rest = Some(*component);
+        let mut rest = component;
         while let Some((_, name, value)) = crate::encoding::next_sequence(&mut rest) {
             match crate::encoding::form_decode(name).as_str() {
                 "state" => {
