@@ -190,7 +190,7 @@ function json(value) {
 }
 
 let nextId = 0;
-const calls = new Map(); // call id → { resolve, reject } or, for a synchronous call, { sync: true }
+const calls = new Map(); // call id → { resolve, reject } (a synchronous call's record its answer for syncCall)
 // id → onEvent, of connections, handleCallback calls and buttons (an EMIT's listener: 0, 1, 2),
 // and of a Connect's onStatus listeners (3: the event's name is the new status)
 const connectionHandlers = new Map();
@@ -485,8 +485,7 @@ function run(e) {
       calls.delete(id);
       callHandlers.delete(id);
       call.cleanup?.();
-      if (call.sync) call.outcome = e;
-      else if (kind === RESOLVE) call.resolve(outcome);
+      if (kind === RESOLVE) call.resolve(outcome);
       else call.reject(toError(outcome));
       return;
     }
@@ -534,14 +533,13 @@ function asyncCall(kind, fields, extra) {
  */
 function syncCall(kind, fields) {
   const call = ++nextId;
-  const record = { sync: true };
-  calls.set(call, record);
+  let outcome; // [value] or [, error], once the core answered
+  calls.set(call, { resolve: (value) => (outcome = [value]), reject: (error) => (outcome = [, error]) });
   const read = feed([kind, call, ...fields]);
   calls.delete(call);
-  if (!read || !record.outcome) throw unreadable();
-  const [outcome, , value] = record.outcome;
-  if (outcome === REJECT) throw toError(value);
-  return value;
+  if (!read || !outcome) throw unreadable();
+  if (1 in outcome) throw outcome[1];
+  return outcome[0];
 }
 
 /**
