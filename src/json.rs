@@ -230,8 +230,16 @@ impl<'a> Parser<'a> {
             return Err(JsonError::TooDeep);
         }
         self.pos += 1;
-        let close = if object { b'}' } else { b']' };
         let (mut items, mut pairs) = (Vec::new(), Vec::new());
+        // Read by `members`: whatever error ends the reading, the lists are dropped here, once,
+        // not on each of its ways out.
+        self.members(depth, object, &mut items, &mut pairs)?;
+        Ok(if object { Value::Record(pairs) } else { Value::List(items) })
+    }
+
+    /// The members of a container, after its opening bracket and up to its closing one.
+    fn members(&mut self, depth: usize, object: bool, items: &mut Vec<Value>, pairs: &mut Vec<(String, Value)>) -> Result<(), JsonError> {
+        let close = if object { b'}' } else { b']' };
         self.skip_whitespace();
         if self.peek() == Some(close) {
             self.pos += 1;
@@ -262,7 +270,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        Ok(if object { Value::Record(pairs) } else { Value::List(items) })
+        Ok(())
     }
 
     /// [RFC 8259 §7](https://www.rfc-editor.org/rfc/rfc8259#section-7). Each run of plain bytes
