@@ -350,7 +350,20 @@ pub fn parse_decimal(text: &str) -> Option<u64> {
     if text.is_empty() {
         return None;
     }
-    text.bytes().try_fold(0u64, |n, digit| if digit.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(digit - b'0')) } else { None })
+    let mut number = 0u64;
+    for digit in text.bytes() {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        let digit = u64::from(digit - b'0');
+        // The overflow test as a division: `checked_mul` of a `u64` is a 128-bit multiply on
+        // wasm32, which brings compiler-builtins' `__multi3`.
+        if number > (u64::MAX - digit) / 10 {
+            return None;
+        }
+        number = number * 10 + digit;
+    }
+    Some(number)
 }
 
 #[cfg(test)]
