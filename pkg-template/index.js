@@ -31,6 +31,8 @@ const CHANNEL_SOURCE = 1;
 // passed to the export; an export's answer stays in the wasm until the next call, at the pointer
 // it returns, `oc_len()` bytes long. Its one import fills bytes with crypto.getRandomValues (256
 // at a time, src/random.rs) and answers 0, or 1 when that threw: a ConnectError, never a trap.
+// The exports and the import have one-letter names (the table in src/lib.rs); each call below
+// names the Rust function it reaches.
 let core; // the wasm instance's exports
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -47,7 +49,7 @@ const SHORT_ANSWER = 192; // bytes
 /** Encode `text` into the wasm's input buffer; its length in bytes, the export's argument. */
 function put(text) {
   const capacity = text.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
-  const ptr = core.oc_input(capacity);
+  const ptr = core.i(/* oc_input */ capacity);
   if (!ptr) return 0; // no memory for it: the export reads an empty input and refuses it
   const bytes = bytesAt(ptr, capacity);
   if (text.length <= SHORT_INPUT) {
@@ -64,15 +66,16 @@ function put(text) {
 
 /** The answer an export returned the location of. */
 function answer(ptr) {
-  const bytes = bytesAt(ptr, core.oc_len());
+  const bytes = bytesAt(ptr, core.l() /* oc_len */);
   if (bytes.length > SHORT_ANSWER) return decoder.decode(bytes);
   for (let i = 0; i < bytes.length; i += 1) if (bytes[i] > 127) return decoder.decode(bytes);
   return String.fromCharCode.apply(null, bytes);
 }
 
 const imports = {
-  env: {
-    oc_random(ptr, len) {
+  e: {
+    // `oc_random` (src/random.rs)
+    r(ptr, len) {
       try {
         crypto.getRandomValues(bytesAt(ptr, len));
         return 0;
@@ -123,7 +126,7 @@ let loading = null;
 export default function init(wasmSource) {
   loading ??= initWasm(wasmSource).then(
     () => {
-      core.tab_open(put(location.origin));
+      core.o(/* tab_open */ put(location.origin));
       ready = true;
     },
     (error) => {
@@ -161,7 +164,7 @@ function toError([code, message, ...more]) {
 function primitive(index) {
   return (...args) => {
     if (!ready) throw notInitialized();
-    const text = answer(index < 3 ? core.primitive_bare(index) : core.primitive(put(callText([index, ...args]))));
+    const text = answer(index < 3 ? core.q(/* primitive_bare */ index) : core.p(/* primitive */ put(callText([index, ...args]))));
     // A string answer comes as `"` and the string itself; anything else as JSON.
     if (text[0] === '"') return text.slice(1);
     const result = JSON.parse(text);
@@ -301,7 +304,7 @@ function feed(event) {
   feeding += 1;
   let effects;
   try {
-    effects = JSON.parse(answer(core.tab_handle(Date.now(), put(JSON.stringify(event, wellFormed)))));
+    effects = JSON.parse(answer(core.h(/* tab_handle */ Date.now(), put(JSON.stringify(event, wellFormed)))));
     if (effects !== null) for (const effect of effects) run(effect);
   } finally {
     feeding -= 1;
@@ -621,10 +624,10 @@ export class Connect {
     return asyncCall(CALL, [this.#id, REFRESH], { owner: this });
   }
   tokens() {
-    return JSON.parse(answer(core.tab_tokens(this.#id)));
+    return JSON.parse(answer(core.t(/* tab_tokens */ this.#id)));
   }
   get status() {
-    return answer(core.tab_status(this.#id));
+    return answer(core.s(/* tab_status */ this.#id));
   }
   requireReconnect() {
     syncCall(CALL, [this.#id, REQUIRE_RECONNECT]);
@@ -740,7 +743,7 @@ export function mountConnectButton(target, options) {
       return buttons.get(id)?.elements?.button ?? null;
     },
     get state() {
-      return answer(core.tab_button_state(id));
+      return answer(core.b(/* tab_button_state */ id));
     },
     setState(state) {
       syncCall(SET_STATE, [id, state]);

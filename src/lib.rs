@@ -7,7 +7,7 @@
 //! carried across as JSON text (`wire.rs`) by the runner in `pkg-template/index.js`.
 //!
 //! Every export takes and returns strings (plain C-ABI exports, no wasm-bindgen: see `boundary`);
-//! the only import is `env.oc_random` (`random.rs`). The primitives answer `{"ok": value}` or
+//! the only import is `oc_random` (`random.rs`). The primitives answer `{"ok": value}` or
 //! `{"error": [code, message, ...]}` (`wire::write_error`), which the entry module turns into a
 //! value or a thrown `ConnectError`.
 
@@ -54,6 +54,23 @@ mod boundary {
     //! The exports, plain C ABI (no wasm-bindgen): the runner's loader in `pkg-template/index.js`
     //! is their only caller.
     //!
+    //! Their names in the wasm are one letter each (`export_name`), and so is the import's
+    //! (`e.r`, `random.rs`): a private interface between this file and the loader, whose names
+    //! would otherwise be kept whole in the wasm and in the minified entry (91 B brotli of the
+    //! two, 2026-12-02). The loader names each at its call:
+    //!
+    //! | export | function |
+    //! |---|---|
+    //! | `i` | `oc_input` |
+    //! | `l` | `oc_len` |
+    //! | `o` | `tab_open` |
+    //! | `h` | `tab_handle` |
+    //! | `s` | `tab_status` |
+    //! | `t` | `tab_tokens` |
+    //! | `b` | `tab_button_state` |
+    //! | `p` | `primitive` |
+    //! | `q` | `primitive_bare` |
+    //!
     //! Strings cross as UTF-8 bytes in the wasm memory. The loader asks `oc_input(capacity)` for
     //! the one input buffer, encodes a string into it and passes the byte length to an export,
     //! which copies it out first. An export's answer is kept in `OUTPUT` (the previous answer is
@@ -76,7 +93,7 @@ mod boundary {
     static OUTPUT: Global<String> = Global(RefCell::new(String::new()));
 
     /// An input buffer able to hold `capacity` bytes, for the loader to encode a string into.
-    #[no_mangle]
+    #[export_name = "i"]
     pub extern "C" fn oc_input(capacity: usize) -> *mut u8 {
         let mut input = INPUT.0.borrow_mut();
         input.clear();
@@ -88,7 +105,7 @@ mod boundary {
     }
 
     /// The length of the last answer.
-    #[no_mangle]
+    #[export_name = "l"]
     pub extern "C" fn oc_len() -> usize {
         OUTPUT.0.borrow().len()
     }
@@ -118,7 +135,7 @@ mod boundary {
     /// Start the page's tab (`location.origin`). Called once by `init()`; a second call keeps
     /// the tab there is (a page's origin does not change), so no tab is ever dropped: the wasm
     /// carries no code to drop one (a few hundred bytes).
-    #[no_mangle]
+    #[export_name = "o"]
     pub extern "C" fn tab_open(len: usize) {
         let origin = input(len);
         let mut page = PAGE.0.borrow_mut();
@@ -130,7 +147,7 @@ mod boundary {
     }
 
     /// Feed one event (JSON) that happened at `now` (epoch ms); the effects as a JSON array.
-    #[no_mangle]
+    #[export_name = "h"]
     pub extern "C" fn tab_handle(now: f64, len: usize) -> *const u8 {
         output(handle(now, &input(len)))
     }
@@ -146,26 +163,26 @@ mod boundary {
     }
 
     /// `connect.status`.
-    #[no_mangle]
+    #[export_name = "s"]
     pub extern "C" fn tab_status(connection: u32) -> *const u8 {
         output(String::from(PAGE.0.borrow().as_ref().map(|tab| tab.status(connection)).unwrap_or("idle")))
     }
 
     /// `connect.tokens()` as JSON (`null` when none).
-    #[no_mangle]
+    #[export_name = "t"]
     pub extern "C" fn tab_tokens(connection: u32) -> *const u8 {
         output(PAGE.0.borrow().as_ref().and_then(|tab| tab.tokens(connection)).unwrap_or_else(|| String::from("null")))
     }
 
     /// `button.state`.
-    #[no_mangle]
+    #[export_name = "b"]
     pub extern "C" fn tab_button_state(button: u32) -> *const u8 {
         output(String::from(PAGE.0.borrow().as_ref().map(|tab| tab.button_state(button)).unwrap_or("idle")))
     }
 
     /// A primitive (`createPkce`, `parseCallback`, ...) as a JSON array of its name and its
     /// arguments; `{"ok": value}` or `{"error": [code, message, ...]}`.
-    #[no_mangle]
+    #[export_name = "p"]
     pub extern "C" fn primitive(len: usize) -> *const u8 {
         output(crate::primitives::call(&input(len)))
     }
@@ -173,7 +190,7 @@ mod boundary {
     /// A primitive without arguments (`createPkce`, `randomState`, `idempotencyKey`: 0 to 2) by
     /// its index, with no input: the loader then encodes nothing for it (that took about a
     /// microsecond in Chromium, a third of a `randomState()`), and there is no call to parse.
-    #[no_mangle]
+    #[export_name = "q"]
     pub extern "C" fn primitive_bare(index: u32) -> *const u8 {
         output(crate::primitives::call_bare(index))
     }

@@ -1,16 +1,19 @@
 //! The CSPRNG seam: every random byte of the library comes from here. In the browser this is
 //! `crypto.getRandomValues`, called by the loader in `pkg-template/index.js` through the wasm's
-//! one import, `env.oc_random`, drawn ahead of use into a `Pool`; natively, the OS (getrandom).
+//! one import, `oc_random` (`e.r` in the wasm), drawn ahead of use into a `Pool`; natively, the OS
+//! (getrandom).
 //!
 //! A failing CSPRNG is reported, never papered over with a weaker source.
 
 use crate::error::{ConnectError, ErrorCode, Result};
 
 #[cfg(target_arch = "wasm32")]
-#[link(wasm_import_module = "env")]
+#[link(wasm_import_module = "e")]
 extern "C" {
     /// Fill `len` (at most 65536, `crypto.getRandomValues`' limit) bytes at `ptr` with
     /// `crypto.getRandomValues`; 0 when it did, anything else when it threw (no `crypto`, say).
+    /// Imported as `e.r`: the boundary's names are one letter (`src/lib.rs`).
+    #[link_name = "r"]
     fn oc_random(ptr: *mut u8, len: usize) -> u32;
 }
 
