@@ -193,7 +193,7 @@ function json(value) {
 }
 
 let nextId = 0;
-const calls = new Map(); // call id → { resolve, reject } (a synchronous call's record its answer for syncCall)
+const calls = new Map(); // call id → { resolve, reject, ... }; a synchronous call's pair keeps the answer for syncCall
 // id → onEvent, of connections, handleCallback calls and buttons (an EMIT's listener: 0, 1, 2),
 // and of a Connect's onStatus listeners (3: the event's name is the new status)
 const connectionHandlers = new Map();
